@@ -292,6 +292,7 @@ class PaymentStatus:
     row: int
     applied: tuple[Allocation, ...]
     unapplied: Decimal
+    future: bool = False  # dated after the as-of date: not applied yet, and not an error
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,6 +314,7 @@ class AgingReport:
     totals: tuple[Decimal, ...]
     total: Decimal
     percents: tuple[Decimal | None, ...]  # each bucket's share of the total, as a fraction
+    pct_overdue: Decimal | None  # the share of the total past due, as a fraction
     dso: Decimal | None  # days, one decimal; None when there were no credit sales
 
 

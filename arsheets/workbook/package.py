@@ -61,6 +61,7 @@ class TableInfo:
     ref: str  # "A1:V301"
     header_rows: int
     columns: tuple[str, ...]
+    totals_rows: int = 0  # a totals row at the bottom of the ref (not data)
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,5 +277,5 @@ class Package:
             columns = tuple(c.get("name", "") for c in root.iter(f"{{{NS_MAIN}}}tableColumn"))
             found.append(TableInfo(part, root.get("displayName") or root.get("name", ""),
                                    root.get("ref", ""), int(root.get("headerRowCount", "1")),
-                                   columns))
+                                   columns, int(root.get("totalsRowCount", "0"))))
         return found

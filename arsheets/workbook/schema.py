@@ -33,6 +33,7 @@ class Column:
     required: bool = False
     choices: tuple[str, ...] = ()
     width: float = 14
+    wrap: bool = False  # presentation: wrap text (multi-line cells such as Address)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +79,8 @@ T, ID, D, M, I, DAYS, R, C, L = (Kind.TEXT, Kind.ID, Kind.DATE, Kind.MONEY, Kind
                                  Kind.RATE, Kind.CHOICE, Kind.LIST)
 
 
-def _in(name, kind=T, required=False, choices=(), width=14):
-    return Column(name, kind, False, required, choices, width)
+def _in(name, kind=T, required=False, choices=(), width=14, wrap=False):
+    return Column(name, kind, False, required, choices, width, wrap)
 
 
 def _out(name, kind=T, width=14):
@@ -118,7 +119,7 @@ CUSTOMERS = SheetSpec("Customers", "Customer", (
     _in("AP Contact", width=20),
     _in("Email", width=28),
     _in("Phone", width=16),
-    _in("Address", width=30),
+    _in("Address", width=30, wrap=True),
     _in("Terms", I, width=8),
     _in("Credit Limit", M, width=13),
     _in("Late Fee Policy", C, choices=FEE_POLICIES, width=15),
@@ -190,6 +191,8 @@ DATA_SHEETS: tuple[SheetSpec, ...] = (INVOICES, CUSTOMERS, PAYMENTS, ACTIVITY, P
 SCHEDULE_SHEET = "Schedule"
 SCHEDULE_HEADERS = ("Plan", "No", "Due Date", "Payment", "Interest", "Principal", "Balance", "Paid",
                     "Status")
+SCHEDULE_TABLE = "ScheduleTable"
+SCHEDULE_KINDS = (ID, I, D, M, M, M, M, M, T)  # presentation: one per SCHEDULE_HEADERS
 AGING_SHEET = "Aging"
 
 # --- the Settings sheet: three small tables, found by their header rows ---------------------------
@@ -208,6 +211,7 @@ class SettingKey:
     default: str
     meaning: str
     choices: tuple[str, ...] = ()
+    kind: Kind = Kind.TEXT  # how the template writes and formats the value (a rate as 1.50%, ...)
 
 
 SETTINGS: tuple[SettingKey, ...] = (
@@ -221,22 +225,26 @@ SETTINGS: tuple[SettingKey, ...] = (
     SettingKey("Locale", "en_US", "formatting of money, dates and amounts in words in letters"),
     SettingKey("Holiday Country", "US", "public holidays for business-day dates"),
     SettingKey("Holiday Region", "", "state or region for holidays (blank: national only)"),
-    SettingKey("As Of Date", "", "the date every figure is computed for (blank: today)"),
+    SettingKey("As Of Date", "", "the date every figure is computed for (blank: today)", kind=D),
     SettingKey("Aging Basis", "Due Date", "age by Due Date or Invoice Date",
                ("Due Date", "Invoice Date")),
     SettingKey("Aging Buckets", "30, 60, 90", "bucket edges in days"),
-    SettingKey("Default Terms", "30", "days to pay when a customer has no Terms"),
+    SettingKey("Default Terms", "30", "days to pay when a customer has no Terms", kind=I),
     SettingKey("Late Fee Policy", "None", "how late fees accrue", FEE_POLICIES),
-    SettingKey("Late Fee Rate", "", "the policy's rate, e.g. 5% or 1.5% (per month for Monthly Rate)"),
-    SettingKey("Late Fee Amount", "", "the flat fee for the Flat policy"),
-    SettingKey("Grace Days", "0", "days after the due date before any fee"),
-    SettingKey("Late Fee Minimum", "", "smallest fee charged on an invoice (blank: none)"),
-    SettingKey("Late Fee Maximum", "", "largest fee charged on an invoice (blank: none)"),
-    SettingKey("Reference Rate", "", "central-bank rate for UK/EU Statutory interest"),
+    SettingKey("Late Fee Rate", "", "the policy's rate, e.g. 5% or 1.5% (per month for Monthly Rate)",
+               kind=R),
+    SettingKey("Late Fee Amount", "", "the flat fee for the Flat policy", kind=M),
+    SettingKey("Grace Days", "0", "days after the due date before any fee", kind=I),
+    SettingKey("Late Fee Minimum", "", "smallest fee charged on an invoice (blank: none)", kind=M),
+    SettingKey("Late Fee Maximum", "", "largest fee charged on an invoice (blank: none)", kind=M),
+    SettingKey("Reference Rate", "", "central-bank rate for UK/EU Statutory interest", kind=R),
     SettingKey("Early Discount", "", "2/10 = 2% off if paid within 10 days of the invoice date"),
-    SettingKey("Pay By Business Days", "10", "letters ask for payment this many business days out"),
-    SettingKey("Credit Hold Days", "90", "an invoice this far overdue puts the customer on hold"),
-    SettingKey("Chronic Late Days", "15", "Avg Days Late above this flags a chronic late payer"),
+    SettingKey("Pay By Business Days", "10", "letters ask for payment this many business days out",
+               kind=I),
+    SettingKey("Credit Hold Days", "90", "an invoice this far overdue puts the customer on hold",
+               kind=I),
+    SettingKey("Chronic Late Days", "15", "Avg Days Late above this flags a chronic late payer",
+               kind=I),
     SettingKey("Letters Folder", "letters", "where letters are written, beside the workbook"),
     SettingKey("Templates Folder", "", "your own letter templates (blank: the bundled ones)"),
 )

@@ -1,0 +1,244 @@
+"""The ``arsheets`` command line: a thin shell over :mod:`arsheets.pipeline`.
+
+Exit codes: 0 clean; 1 done, but some rows have problems (listed); 2 nothing written (a usage or
+structural error). Problems go to standard output, progress to standard error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from . import __version__, pipeline
+from .errors import ArsheetsError, Problem
+from .model import AgingReport, Refresh
+from .money import fmt_plain
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_STOPPED = 0, 1, 2
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class DateParam(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-03-31", param, ctx)
+
+
+AS_OF = click.option("--as-of", type=DateParam(), default=None,
+                     help="Compute every figure for this date (default: Settings' As Of Date, "
+                          "else today).")
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[pipeline.Progress | None]:
+    """A progress line per sheet on standard error, for long reads and writes."""
+    if not enabled:
+        yield None
+        return
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TextColumn("{task.completed:,} rows"), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        tasks: dict[str, int] = {}
+
+        def report(sheet: str, rows: int) -> None:
+            if sheet not in tasks:
+                tasks[sheet] = bar.add_task(sheet, total=None)
+            bar.update(tasks[sheet], completed=rows)
+
+        yield report
+
+
+def stop(error: ArsheetsError) -> None:
+    for problem in error.problems:
+        err.print(f"[red]error[/red] {problem}", markup=True)
+    err.print("Nothing was written.")
+    sys.exit(EXIT_STOPPED)
+
+
+def print_problems(problems: tuple[Problem, ...]) -> None:
+    if not problems:
+        return
+    out.print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} "
+              "(a row with a problem is left out of every figure until it is fixed):")
+    for problem in problems:
+        out.print(f"  {problem}", markup=False)
+
+
+def aging_table(report: AgingReport) -> Table:
+    table = Table(title=f"Receivables as of {report.as_of.isoformat()}", title_justify="left")
+    for label in report.labels:
+        table.add_column(label, justify="right")
+    table.add_column("Total", justify="right")
+    table.add_row(*(fmt_plain(v) for v in report.totals), fmt_plain(report.total))
+    return table
+
+
+def print_summary(result: Refresh) -> None:
+    report = result.aging
+    out.print(aging_table(report))
+    holds = [c for c in result.customers if c.credit_hold]
+    overdue = sum((c.overdue for c in result.customers), start=report.total * 0)
+    dso = f"{report.dso} days" if report.dso is not None else "n/a (no credit sales)"
+    out.print(f"Overdue: {fmt_plain(overdue)}   DSO: {dso}   "
+              f"Customers on credit hold: {len(holds)}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="arsheets")
+def main() -> None:
+    """Get paid: aging, late fees, payment plans and collection letters from your Excel workbook.
+
+    The workbook stays the system of record. arsheets reads it, computes every status for an as-of
+    date, and writes only the columns it owns back into it, keeping a backup.
+    """
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def init(path: Path) -> None:
+    """Create a new, empty workbook laid out the way arsheets expects."""
+    from .workbook.template import build_workbook
+
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        raise click.BadParameter("give the new workbook a .xlsx name", param_hint="PATH")
+    if path.exists():
+        err.print(f"{path} already exists; arsheets will not overwrite it. Choose another name.")
+        sys.exit(EXIT_STOPPED)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    build_workbook(path)
+    out.print(f"Created {path}. Fill in Settings, Customers and Invoices, then run "
+              f"[bold]arsheets refresh {path}[/bold].")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path),
+                default=Path("arsheets-demo"))
+@AS_OF
+def demo(directory: Path, as_of: date | None) -> None:
+    """Build a sample business's workbook in DIRECTORY and refresh it.
+
+    About 40 customers and 300 invoices over 8 months, with partial payments, credit notes, a
+    disputed invoice and a promise to pay. Run it again to rebuild the sample (the previous one is
+    kept as a backup).
+    """
+    from .demo import demo_book
+    from .workbook.safety import check_not_open, make_backup
+    from .workbook.template import build_workbook
+
+    when = as_of or date.today()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "arsheets-demo.xlsx"
+    if path.exists():
+        check_not_open(path)
+        make_backup(path)
+    book, settings = demo_book(when)
+    build_workbook(path, book, settings)
+    try:
+        outcome = pipeline.refresh(path, when)
+    except ArsheetsError as error:
+        stop(error)
+    analysis = outcome.analysis
+    out.print(f"Sample workbook: {path}")
+    out.print(f"{len(analysis.read.book.customers)} customers, "
+              f"{len(analysis.read.book.invoices)} invoices, "
+              f"{len(analysis.read.book.payments)} payments, refreshed as of {when.isoformat()}.")
+    print_summary(analysis.result)
+    print_problems(analysis.problems)
+    out.print(f"Open it in Excel, or try: arsheets check {path}")
+    sys.exit(EXIT_PROBLEMS if analysis.problems else EXIT_OK)
+
+
+@main.command()
+@click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
+@AS_OF
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def check(workbook: Path, as_of: date | None, as_json: bool) -> None:
+    """Validate WORKBOOK and list every problem, writing nothing."""
+    try:
+        with progress_bar(not as_json and err.is_terminal) as report:
+            analysis = pipeline.analyse(workbook, as_of, progress=report)
+    except ArsheetsError as error:
+        if as_json:
+            click.echo(json.dumps({"workbook": str(workbook), "ok": False, "stopped": True,
+                                   "problems": [p.as_dict() for p in error.problems]}, indent=2))
+            sys.exit(EXIT_STOPPED)
+        stop(error)
+    book = analysis.read.book
+    counts = {"customers": len(book.customers), "invoices": len(book.invoices),
+              "payments": len(book.payments), "activities": len(book.activities),
+              "plans": len(book.plans)}
+    if as_json:
+        click.echo(json.dumps({"workbook": str(workbook), "as_of": analysis.as_of.isoformat(),
+                               "ok": not analysis.problems, "stopped": False, "counts": counts,
+                               "problems": [p.as_dict() for p in analysis.problems]}, indent=2))
+    else:
+        out.print(f"{workbook} as of {analysis.as_of.isoformat()}: "
+                  + ", ".join(f"{n:,} {what}" for what, n in counts.items()) + ".")
+        print_problems(analysis.problems)
+        if not analysis.problems:
+            out.print("No problems found.")
+    sys.exit(EXIT_PROBLEMS if analysis.problems else EXIT_OK)
+
+
+def _cell_text(value: object) -> str:
+    if value is None or value == "":
+        return "(blank)"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+@main.command()
+@click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
+@AS_OF
+@click.option("--dry-run", is_flag=True, help="List the cells that would change; write nothing.")
+@click.option("--limit", type=click.IntRange(min=0), default=200, show_default=True,
+              help="With --dry-run, list at most this many changes (0: all).")
+def refresh(workbook: Path, as_of: date | None, dry_run: bool, limit: int) -> None:
+    """Compute every status for WORKBOOK and write the owned columns back into it."""
+    try:
+        with progress_bar(err.is_terminal) as report:
+            outcome = pipeline.refresh(workbook, as_of, dry_run=dry_run, progress=report)
+    except ArsheetsError as error:
+        stop(error)
+    analysis = outcome.analysis
+    for sheet, names in outcome.added_columns.items():
+        verb = "would add" if dry_run else "added"
+        out.print(f"{sheet}: {verb} the missing column{'s' if len(names) > 1 else ''} "
+                  + ", ".join(names))
+    if dry_run:
+        changes = outcome.changes
+        shown = changes if limit == 0 else changes[:limit]
+        for change in shown:
+            out.print(f"  {change.where}: {_cell_text(change.old)} -> {_cell_text(change.new)}",
+                      markup=False)
+        if len(shown) < len(changes):
+            out.print(f"  ... and {len(changes) - len(shown):,} more (--limit 0 lists all)")
+        out.print(f"Dry run as of {analysis.as_of.isoformat()}: {len(changes):,} cell"
+                  f"{'s' if len(changes) != 1 else ''} would change; nothing was written.")
+    else:
+        written = outcome.written
+        out.print(f"Refreshed {workbook} as of {analysis.as_of.isoformat()}: "
+                  f"{written.cells_written:,} cells written.")
+        if written.backup_path:
+            out.print(f"Backup of the previous file: {written.backup_path}")
+        print_summary(analysis.result)
+    print_problems(analysis.problems)
+    sys.exit(EXIT_PROBLEMS if analysis.problems else EXIT_OK)

@@ -1,0 +1,142 @@
+"""Results -> the values of the owned columns, row by row, ready for the writer (or Excel).
+
+This is the one place that decides how a computed figure looks in a cell: money as Decimal, counts as
+int, blanks as None, the Applied To text, the Problems text. The file writer and the Excel button
+both take their values from here, so the two give identical results. Values are produced lazily, a
+row at a time, so a million-row sheet never exists twice in memory.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from ..errors import Problem
+from ..model import CustomerStatus, InvoiceStatus, PaymentStatus, Refresh
+from ..money import fmt_plain
+from . import schema
+from .read import SheetLayout
+
+Value = None | str | Decimal | int | date | bool
+Getter = Callable[[object], Value]
+
+NOT_APPLIED_FUTURE = "not applied: dated after the as-of date"
+
+
+def _blank_if_empty(text: str) -> str | None:
+    return text or None
+
+
+def applied_to_text(s: PaymentStatus) -> str | None:
+    if s.future:
+        return NOT_APPLIED_FUTURE
+    return "; ".join(f"{a.invoice_id} {fmt_plain(a.amount)}" for a in s.applied) or None
+
+
+INVOICE_CELLS: dict[str, Callable[[InvoiceStatus], Value]] = {
+    "Paid": lambda s: s.paid,
+    "Balance": lambda s: s.balance,
+    "Days Overdue": lambda s: s.days_overdue,
+    "Aging": lambda s: s.aging,
+    "Late Fee": lambda s: s.late_fee,
+    "Discount": lambda s: s.discount,
+    "Amount Due": lambda s: s.amount_due,
+    "Status": lambda s: str(s.status),
+    "Stage": lambda s: _blank_if_empty(s.stage),
+    "Next Action": lambda s: _blank_if_empty(s.next_action),
+    "Next Action Date": lambda s: s.next_action_date,
+}
+
+CUSTOMER_CELLS: dict[str, Callable[[CustomerStatus], Value]] = {
+    "Balance": lambda s: s.balance,
+    "Overdue": lambda s: s.overdue,
+    "Oldest Days Overdue": lambda s: s.oldest_days_overdue,
+    "Avg Days Late": lambda s: s.avg_days_late,
+    "Credit Hold": lambda s: _blank_if_empty(s.credit_hold),
+    "Stage": lambda s: _blank_if_empty(s.stage),
+    "Next Action": lambda s: _blank_if_empty(s.next_action),
+    "Next Action Date": lambda s: s.next_action_date,
+    "Last Contact": lambda s: s.last_contact,
+}
+
+PAYMENT_CELLS: dict[str, Callable[[PaymentStatus], Value]] = {
+    "Applied To": applied_to_text,
+    "Unapplied": lambda s: None if s.future else s.unapplied,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class OwnedColumns:
+    """One sheet's owned columns: where each goes, and the values for every data row."""
+
+    sheet: str  # contract sheet name
+    layout: SheetLayout
+    names: tuple[str, ...]  # owned contract headers, in sheet-column order
+    columns: tuple[int, ...]  # 1-based sheet columns, aligned to names
+    new: frozenset[str]  # owned headers the sheet lacks; the writer adds them
+    _statuses: Mapping[int, object]  # row -> result record
+    _getters: Mapping[str, Getter]
+    _problems: Mapping[int, Sequence[Problem]]  # row -> its problems
+
+    def values(self, row: int) -> tuple[Value, ...]:
+        status = self._statuses.get(row)  # None: the row was left out for its problems
+        out = []
+        for name in self.names:
+            if name == "Problems":
+                found = self._problems.get(row)
+                out.append("; ".join(str(p) for p in found) if found else None)
+            elif status is None:
+                out.append(None)
+            else:
+                out.append(self._getters[name](status))
+        return tuple(out)
+
+    def iter_rows(self) -> Iterator[tuple[int, tuple[Value, ...]]]:
+        for row in self.layout.rows:
+            yield row, self.values(row)
+
+
+def place_columns(spec: schema.SheetSpec, layout: SheetLayout) -> tuple[tuple[str, int], ...]:
+    """Owned headers with their sheet columns; missing ones go after the last used column."""
+    placed = []
+    next_free = layout.last_column
+    for col in spec.owned:
+        where = layout.columns.get(col.name)
+        if where is None:
+            next_free += 1
+            where = next_free
+        placed.append((col.name, where))
+    return tuple(sorted(placed, key=lambda item: item[1]))
+
+
+def owned_columns(layouts: Mapping[str, SheetLayout], result: Refresh,
+                  problems: Sequence[Problem]) -> list[OwnedColumns]:
+    """The owned columns of every data sheet the refresh fills.
+
+    ``problems`` must already carry the workbook's own sheet names (see ``pipeline.locate``).
+    """
+    by_sheet: dict[str, dict[int, list[Problem]]] = defaultdict(lambda: defaultdict(list))
+    for problem in problems:
+        if problem.where.sheet and problem.where.row:
+            by_sheet[problem.where.sheet][problem.where.row].append(problem)
+    filled: dict[str, tuple[Sequence, Mapping[str, Getter]]] = {
+        schema.INVOICES.name: (result.invoices, INVOICE_CELLS),
+        schema.CUSTOMERS.name: (result.customers, CUSTOMER_CELLS),
+        schema.PAYMENTS.name: (result.payments, PAYMENT_CELLS),
+    }
+    out = []
+    for spec in schema.DATA_SHEETS:
+        layout = layouts.get(spec.name)
+        if layout is None or spec.name not in filled:
+            continue
+        statuses, getters = filled[spec.name]
+        placed = place_columns(spec, layout)
+        names = tuple(name for name, _ in placed)
+        out.append(OwnedColumns(
+            spec.name, layout, names, tuple(col for _, col in placed),
+            frozenset(n for n in names if n not in layout.columns),
+            {s.row: s for s in statuses}, getters, by_sheet.get(layout.name, {})))
+    return out
