@@ -281,6 +281,10 @@ _ON_HOLD_NOTE = "Billed at list instead of contract price; corrected invoice to 
 _EXTENDED_NOTE = "Extended terms approved by D. Whitfield for this order."
 
 
+PLAN_RATE = Decimal("0.08")
+GOVERNING_LAW = "the State of Washington"
+
+
 def _settings(as_of: date, company_name: str = COMPANY["Company Name"]) -> Settings:
     """The parsed twin of :func:`demo_settings`, as the reader would build it."""
     return Settings(
@@ -288,7 +292,8 @@ def _settings(as_of: date, company_name: str = COMPANY["Company Name"]) -> Setti
         company_phone=COMPANY["Company Phone"], company_email=COMPANY["Company Email"],
         signatory=COMPANY["Signatory"], signatory_title=COMPANY["Signatory Title"],
         currency="USD", locale="en_US", holiday_country="US", holiday_region="WA", as_of=as_of,
-        default_terms=30, late_fee=LATE_FEE, early_discount=DISCOUNT,
+        default_terms=30, late_fee=LATE_FEE, early_discount=DISCOUNT, plan_rate=PLAN_RATE,
+        governing_law=GOVERNING_LAW,
     )
 
 
@@ -312,6 +317,9 @@ def demo_settings(as_of: date) -> dict[str, object]:
         "Pay By Business Days": 10,
         "Credit Hold Days": 90,
         "Chronic Late Days": 15,
+        "Plan Grace Days": 10,
+        "Plan Rate": PLAN_RATE,
+        "Governing Law": GOVERNING_LAW,
         "Letters Folder": "letters",
     }
 

@@ -146,6 +146,9 @@ class Settings:
     pay_by_business_days: int = 10
     credit_hold_days: int = 90
     chronic_late_days: int = 15
+    plan_grace_days: int = 10
+    plan_rate: Decimal | None = Decimal("0.08")  # offered beside interest-free plans
+    governing_law: str = ""
     letters_folder: str = "letters"
     templates_folder: str | None = None
     ladder: tuple[LadderStep, ...] = DEFAULT_LADDER
@@ -328,3 +331,4 @@ class Refresh:
     payments: tuple[PaymentStatus, ...]
     aging: AgingReport
     problems: tuple = field(default=())  # tuple[Problem, ...] found by the core
+    plans: tuple = field(default=())  # tuple[core.plan_book.PlanResult, ...], like book.plans

@@ -5,16 +5,17 @@ The command line and the Excel button both call these functions, so they give id
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from .core.refresh import compute
 from .errors import Problem, Where
-from .model import Refresh
+from .model import Refresh, Settings
 from .workbook import schema
 from .workbook.aging_sheet import aging_sheet
+from .workbook.schedule_sheet import schedule_sheet
 from .workbook.read import ReadResult, SheetLayout, read_columns, read_workbook
 from .workbook.status_columns import OwnedColumns, Value, owned_columns
 from .workbook.write import ColumnPatch, SheetPatch, WriteReport, check_not_open, write_workbook
@@ -62,7 +63,19 @@ def analyse(path: str | Path, as_of: date | None = None, *, today: date | None =
     path = Path(path)
     read = read_workbook(path, progress=progress)
     when = choose_as_of(as_of, read, today or date.today())
-    result = compute(read.book, when)
+    return analysis_of(path, when, read)
+
+
+def holidays_for(settings: Settings) -> Container[date]:
+    """Settings' Holiday Country / Region calendar, which Next Action Dates skip."""
+    from .letters.context import holiday_calendar  # late: the letters stack is heavy to import
+
+    return holiday_calendar(settings)
+
+
+def analysis_of(path: Path, when: date, read: ReadResult) -> Analysis:
+    """Compute a book already read (or amended, e.g. with the Activity rows letters add)."""
+    result = compute(read.book, when, holidays_for(read.book.settings))
     problems = read.problems + locate(result.problems, dict(read.layouts))
     return Analysis(path, when, read, result, problems)
 
@@ -110,18 +123,36 @@ def diff(analysis: Analysis, owned: Sequence[OwnedColumns]) -> tuple[Change, ...
     return tuple(changes)
 
 
+@dataclass(frozen=True)
+class Amendment:
+    """What a command adds to a refresh, written in the same atomic write: the analysis
+    recomputed from an amended book, and extra patches (rows appended) and new sheets."""
+
+    analysis: Analysis
+    patches: tuple[SheetPatch, ...] = ()
+    sheets: tuple = ()  # tuple[OwnedSheet, ...]
+
+
 def refresh(path: str | Path, as_of: date | None = None, *, dry_run: bool = False,
-            today: date | None = None, progress: Progress | None = None) -> RefreshOutcome:
-    """Read, compute and write every status column and the Aging sheet back into the workbook."""
+            today: date | None = None, progress: Progress | None = None,
+            amend: Callable[[Analysis], Amendment] | None = None) -> RefreshOutcome:
+    """Read, compute and write every status column and the Aging sheet back into the workbook.
+
+    ``amend`` (not with ``dry_run``) sees the analysis before anything is written and may amend it
+    (the letters command logs the letters it wrote in Activity this way)."""
     path = Path(path)
     if not dry_run:
         check_not_open(path)  # before the slow part, so the bookkeeper hears at once
     analysis = analyse(path, as_of, today=today, progress=progress)
+    extra = Amendment(analysis)
+    if amend is not None and not dry_run:
+        extra = amend(analysis)
+        analysis = extra.analysis
     owned = analysis.owned()
     added = {oc.layout.name: tuple(sorted(oc.new)) for oc in owned if oc.new}
     if dry_run:
         return RefreshOutcome(analysis, diff(analysis, owned), None, added)
     report = write_workbook(
-        path, [sheet_patch(oc) for oc in owned],
-        [aging_sheet(analysis.result.aging)])
+        path, [*(sheet_patch(oc) for oc in owned), *extra.patches],
+        [aging_sheet(analysis.result.aging), schedule_sheet(analysis.result.plans), *extra.sheets])
     return RefreshOutcome(analysis, (), report, added)

@@ -16,6 +16,7 @@ from openpyxl.utils import get_column_letter
 from arsheets.demo import demo_book
 from arsheets.errors import ArsheetsError
 from arsheets.model import DEFAULT_LADDER, Book, Settings
+from arsheets.money import parse_rate
 from arsheets.workbook import schema, template
 from arsheets.workbook.schema import Kind
 from arsheets.workbook.template import (
@@ -25,6 +26,8 @@ from arsheets.workbook.template import (
     build_workbook,
     settings_values,
 )
+
+from libreoffice import libreoffice_convert_all, require_libreoffice
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "workbook_template.xlsx"
@@ -296,6 +299,8 @@ def test_settings_keys_defaults_and_meanings(empty):
             assert v is None, key.key
         elif key.kind is Kind.INT:
             assert v == int(key.default), key.key
+        elif key.kind is Kind.RATE:
+            assert Decimal(repr(v)) == parse_rate(key.default), key.key
         else:
             assert v == key.default, key.key
         fmt = ws.cell(row, 2).number_format
@@ -484,36 +489,21 @@ def test_every_input_column_has_a_getter():
 
 # --- a second client: LibreOffice opens and re-saves the workbooks -------------------------------
 
-def _soffice() -> str | None:
-    import os
-    import shutil
-    found = shutil.which("soffice") or shutil.which("libreoffice")
-    if found is None and os.environ.get("ARSHEETS_REQUIRE_LIBREOFFICE") == "1":
-        pytest.fail("LibreOffice is required (ARSHEETS_REQUIRE_LIBREOFFICE=1) but not installed")
-    return found
-
-
 def _dropdowns(ws) -> set[tuple[str, str]]:
     return {(str(dv.sqref).split(":")[0].rstrip("0123456789"), dv.formula1)
             for dv in ws.data_validations.dataValidation}
 
 
 def test_libreoffice_opens_and_resaves(tmp_path, demo):
-    import subprocess
-    soffice = _soffice()
-    if soffice is None:
-        pytest.skip("LibreOffice is not installed")
+    require_libreoffice()
     book, settings, data = demo
     src = tmp_path / "src"
     src.mkdir()
     (src / "template.xlsx").write_bytes(_build())
     (src / "demo.xlsx").write_bytes(data)
     build_workbook(src / "streamed.xlsx", book, settings, constant_memory=True)
-    out = tmp_path / "out"
-    subprocess.run([soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-                    "--headless", "--convert-to", "xlsx", "--outdir", str(out),
-                    *(str(p) for p in sorted(src.iterdir()))],
-                   check=True, capture_output=True, timeout=240)
+    converted = libreoffice_convert_all(sorted(src.iterdir()), tmp_path)
+    out = converted[0].parent
     original = _load(data)
     for name in ("template.xlsx", "demo.xlsx", "streamed.xlsx"):
         wb = openpyxl.load_workbook(out / name)

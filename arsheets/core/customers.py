@@ -18,13 +18,16 @@ _HOLD_WORTHY = frozenset({Status.OVERDUE, Status.AGENCY})
 _HELD = {hold: Status(hold.value) for hold in Hold}
 
 
-def invoice_status(invoice: Invoice, balance: Decimal, days_overdue: int) -> Status:
+def invoice_status(invoice: Invoice, balance: Decimal, days_overdue: int,
+                   in_plan: bool = False) -> Status:
     if invoice.hold is not None:
         return _HELD[invoice.hold]
     if invoice.amount < 0:
         return Status.CREDIT if balance < 0 else Status.PAID
     if not balance:
         return Status.PAID
+    if in_plan:
+        return Status.IN_PLAN
     return Status.OVERDUE if days_overdue > 0 else Status.OPEN
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -59,7 +59,7 @@ class Ledger:
     balance: Sequence[Decimal]  # >= 0 for invoices; a credit note's unused (negative) remainder
     settled_on: Sequence[date | None]  # the day the balance reached zero
     history: Sequence[list[tuple[date, Decimal]] | None]  # None while untouched and once settled
-    payments: tuple[PaymentStatus, ...]  # indexed like book.payments
+    payments: tuple[PaymentStatus | None, ...]  # indexed like book.payments; None: routed to a plan
     problems: tuple[Problem, ...]
 
 
@@ -75,11 +75,19 @@ def _entry_day(entry: tuple[date, Decimal]) -> date:
     return entry[0]
 
 
-def apply_payments(book: Book, as_of: date, groups: dict[str, Group] | None = None) -> Ledger:
-    """Apply every payment and credit note dated on or before ``as_of``."""
+def apply_payments(book: Book, as_of: date, groups: dict[str, Group] | None = None, *,
+                   routed: Set[int] = frozenset(),
+                   closed_from: Mapping[int, date] | None = None) -> Ledger:
+    """Apply every payment and credit note dated on or before ``as_of``.
+
+    Payment plans take two things out of the ordinary flow: the payments in ``routed`` (indexes into
+    ``book.payments``) pay a plan's schedule, not invoices, so they are left for the plan to place
+    (their status stays None here); and an invoice in ``closed_from`` takes no money from events
+    dated on or after its date (the plan's start), since from then on the plan pays it off.
+    """
     if groups is None:
         groups = group_by_customer(book)
-    run = _Run(book, as_of)
+    run = _Run(book, as_of, routed, closed_from or {})
     for customer_id, group in groups.items():
         run.customer(customer_id, group)
     return Ledger(run.due, run.balance, run.settled_on, run.history, tuple(run.payments),
@@ -89,9 +97,11 @@ def apply_payments(book: Book, as_of: date, groups: dict[str, Group] | None = No
 class _Run:
     """Mutable state of one application pass; only :func:`apply_payments` sees it."""
 
-    def __init__(self, book: Book, as_of: date):
+    def __init__(self, book: Book, as_of: date, routed: Set[int], closed_from: Mapping[int, date]):
         self.book = book
         self.as_of = as_of
+        self.routed = routed
+        self.closed_from = closed_from
         settings = book.settings
         default = timedelta(days=settings.default_terms)
         terms = {c.id: timedelta(days=c.terms) for c in book.customers if c.terms is not None}
@@ -117,6 +127,8 @@ class _Run:
                   if invoices[i].amount < ZERO and invoices[i].invoice_date <= as_of]
         for k in group.payments:
             pay = payments[k]
+            if k in self.routed:
+                continue
             if pay.date > as_of:
                 statuses[k] = PaymentStatus(pay.row, (), ZERO, future=True)
             elif pay.amount <= ZERO:  # nothing to place: a refund or a zero row stays as typed
@@ -141,12 +153,14 @@ class _Run:
                     if named is None:
                         if pay.target not in self.plan_ids:  # a plan id is paid oldest first
                             self.problems.append(self._not_theirs(row, pay.target, customer_id))
-                    elif balance[named] > ZERO:
+                    elif balance[named] > ZERO and not self._closed(named, day):
                         used = take(named, cash, day)
                         allocations.append(Allocation(invoices[named].id, used))
                         cash -= used
             while cash > ZERO:
-                while pos < end and balance[queue[pos]] <= ZERO:
+                # Events come in date order, so an invoice closed to this one is closed to
+                # every later one too: skipping it for good is safe.
+                while pos < end and (balance[queue[pos]] <= ZERO or self._closed(queue[pos], day)):
                     pos += 1
                 if pos == end:
                     break
@@ -163,6 +177,10 @@ class _Run:
             else:
                 balance[k] = ZERO
                 self.settled_on[k] = day
+
+    def _closed(self, i: int, day: date) -> bool:
+        closed = self.closed_from.get(i)
+        return closed is not None and day >= closed
 
     def _take(self, i: int, cash: Decimal, day: date) -> Decimal:
         """Put up to ``cash`` on invoice ``i``; returns the cash used.

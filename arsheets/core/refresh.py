@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
 from datetime import date
 
 from ..model import Book, InvoiceStatus, Refresh
@@ -9,15 +10,21 @@ from ..money import ZERO
 from .aging import Buckets, age, aging_report, days_overdue
 from .customers import customer_status, invoice_status, last_contacts
 from .fees import ReferenceRates, discount_available, late_fee, policy_for
-from .payments import Group, apply_payments, group_by_customer
+from .ladder import collection_ladder
+from .payments import Group, group_by_customer
+from .plan_book import apply_with_plans
 
 
-def compute(book: Book, as_of: date) -> Refresh:
-    """Apply payments, then age, charge and roll up. Results follow the order of the book."""
+def compute(book: Book, as_of: date, holidays: Container[date] = ()) -> Refresh:
+    """Apply payments, then age, charge and roll up. Results follow the order of the book.
+
+    ``holidays``: the public holidays Next Action Dates skip (the caller picks the calendar).
+    """
     settings = book.settings
     groups = group_by_customer(book)
-    ledger = apply_payments(book, as_of, groups)
-    problems = list(ledger.problems)
+    ledger, plans, problems = apply_with_plans(book, as_of, groups, settings.plan_grace_days)
+    problems += ledger.problems + plans.problems
+    payments = tuple(plans.payments[k] if s is None else s for k, s in enumerate(ledger.payments))
 
     buckets = Buckets.from_edges(settings.aging_edges)
     rates = ReferenceRates.from_settings(settings)
@@ -25,8 +32,12 @@ def compute(book: Book, as_of: date) -> Refresh:
     basis, offer = settings.aging_basis, settings.early_discount
     invoices: list[InvoiceStatus] = []
     add = invoices.append
-    for inv, due, balance, settled_on, history in zip(
-            book.invoices, ledger.due, ledger.balance, ledger.settled_on, ledger.history):
+    paid_off, in_plan, defaulted_from = plans.paid_off, plans.in_plan, plans.defaulted_from
+    for i, (inv, due, balance, settled_on, history) in enumerate(zip(
+            book.invoices, ledger.due, ledger.balance, ledger.settled_on, ledger.history)):
+        if i in paid_off:
+            balance -= paid_off[i]
+            settled_on = settled_on or plans.settled_on.get(i)
         if not balance:
             # Settled (the usual case): nothing to age, charge or offer. Positional arguments,
             # because building a million frozen records is most of the run time.
@@ -34,29 +45,39 @@ def compute(book: Book, as_of: date) -> Refresh:
                               invoice_status(inv, balance, 0), settled_on))
             continue
         overdue = days_overdue(due, balance, inv.amount < ZERO, as_of)
-        fee, problem = late_fee(inv, policies.get(inv.customer_id, settings.late_fee), due, balance,
-                                history, as_of, rates)
+        policy = policies.get(inv.customer_id, settings.late_fee)
+        if i in defaulted_from:
+            # Back from a defaulted plan: fees run again, from the default on what is still owed.
+            since = defaulted_from[i]
+            fee, problem = late_fee(inv, policy, since, balance, [(since, balance)], as_of, rates)
+        else:
+            fee, problem = late_fee(inv, policy, due, balance, history, as_of, rates,
+                                    in_plan=i in in_plan)
         if problem is not None:
             problems.append(problem)
         add(InvoiceStatus(
             inv.id, inv.row, due, inv.amount - balance, balance, overdue,
             buckets.labels[buckets.index(age(inv, due, basis, as_of))], fee,
-            discount_available(inv, balance, as_of, offer), balance + fee if fee else balance,
-            invoice_status(inv, balance, overdue), settled_on,
+            None if i in in_plan else discount_available(inv, balance, as_of, offer),
+            balance + fee if fee else balance,
+            invoice_status(inv, balance, overdue, i in in_plan), settled_on,
         ))
 
     contacts = last_contacts(book.activities, as_of)
     empty = Group()
     customers = [
-        customer_status(c, groups.get(c.id, empty), book, invoices, ledger.payments,
+        customer_status(c, groups.get(c.id, empty), book, invoices, payments,
                         contacts.get(c.id))
         for c in book.customers
     ]
+    ladder = collection_ladder(book, as_of, groups, invoices, customers, holidays)
+    invoices, customers = ladder.apply(invoices, customers)
     return Refresh(
         as_of=as_of,
         invoices=tuple(invoices),
         customers=tuple(customers),
-        payments=ledger.payments,
-        aging=aging_report(book, as_of, buckets, groups, invoices, ledger.payments, customers),
+        payments=payments,
+        aging=aging_report(book, as_of, buckets, groups, invoices, payments, customers),
         problems=tuple(problems),
+        plans=plans.results,
     )

@@ -16,21 +16,18 @@ from decimal import Decimal
 from xml.sax.saxutils import escape, quoteattr
 
 from ..errors import column_index, column_letter, sheet_prefix
+from .package import NS_MAIN, NS_PKG_REL, NS_REL, REL_TABLE
 from .schema import Kind
 from .sheetpatch import date_serial, format_ref, number_text, parse_ref, text_body
 from .styles import Role, StyleBook
 
 Value = None | str | Decimal | int | date | bool
 
-NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 NS_C = "http://schemas.openxmlformats.org/drawingml/2006/chart"
 NS_A = "http://schemas.openxmlformats.org/drawingml/2006/main"
 NS_XDR = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
-NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
-REL_DRAWING = NS_R + "/drawing"
-REL_CHART = NS_R + "/chart"
-REL_TABLE = NS_R + "/table"
+REL_DRAWING = NS_REL + "/drawing"
+REL_CHART = NS_REL + "/chart"
 CT_WORKSHEET = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
 CT_TABLE = "application/vnd.openxmlformats-officedocument.spreadsheetml.table+xml"
 CT_DRAWING = "application/vnd.openxmlformats-officedocument.drawing+xml"
@@ -165,7 +162,7 @@ def sheet_xml(sheet: OwnedSheet, styles: StyleBook, date1904: bool, *, drawing_r
         last_row = max(last_row, _table_box(sheet)[2])
         last_col = max(last_col, t.first_column + len(t.columns) - 1)
     dim = format_ref(1, 1, max(last_row, 1), max(last_col, 1))
-    out = [XML_DECL, f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_R}">'.encode(),
+    out = [XML_DECL, f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_REL}">'.encode(),
            f'<dimension ref="{dim}"/>'.encode(), b'<sheetViews><sheetView workbookViewId="0">']
     if sheet.freeze_rows:
         top = f"A{sheet.freeze_rows + 1}"
@@ -246,7 +243,7 @@ def drawing_xml(chart: StackedBarChart, chart_rid: str) -> bytes:
         f'</xdr:rowOff></xdr:to><xdr:graphicFrame macro=""><xdr:nvGraphicFramePr>'
         f'<xdr:cNvPr id="2" name={_a(chart.title or "Chart")}/><xdr:cNvGraphicFramePr/>'
         f'</xdr:nvGraphicFramePr><xdr:xfrm><a:off x="0" y="0"/><a:ext cx="0" cy="0"/></xdr:xfrm>'
-        f'<a:graphic><a:graphicData uri="{NS_C}"><c:chart xmlns:c="{NS_C}" xmlns:r="{NS_R}" '
+        f'<a:graphic><a:graphicData uri="{NS_C}"><c:chart xmlns:c="{NS_C}" xmlns:r="{NS_REL}" '
         f'r:id="{chart_rid}"/></a:graphicData></a:graphic></xdr:graphicFrame><xdr:clientData/>'
         f"</xdr:twoCellAnchor></xdr:wsDr>").encode()
 
@@ -328,7 +325,7 @@ def chart_xml(sheet: OwnedSheet, chart: StackedBarChart) -> bytes:
                  f"{escape(chart.title)}</a:t></a:r></a:p></c:rich></c:tx><c:overlay val=\"0\"/>"
                  f"</c:title><c:autoTitleDeleted val=\"0\"/>")
     return XML_DECL + (
-        f'<c:chartSpace xmlns:c="{NS_C}" xmlns:a="{NS_A}" xmlns:r="{NS_R}">'
+        f'<c:chartSpace xmlns:c="{NS_C}" xmlns:a="{NS_A}" xmlns:r="{NS_REL}">'
         f'<c:roundedCorners val="0"/><c:chart>{title}<c:plotArea><c:layout/>'
         f'<c:barChart><c:barDir val="{bar}"/><c:grouping val="stacked"/><c:varyColors val="0"/>'
         f'{"".join(series)}<c:gapWidth val="60"/><c:overlap val="100"/>'

@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from ..errors import ArsheetsError, Problem, Where, column_index, column_letter
 from ..money import CENT
 from .package import NS_MAIN, Package, TableInfo
+from .styles import is_date_format
 from .values import NO_VALUE, CellError, Value
 
 __all__ = [
@@ -256,29 +257,6 @@ def serial_to_date(serial: Decimal | int | float, date1904: bool = False) -> dat
     if n < 60:
         n += 1
     return _EPOCH_1900 + timedelta(days=n)
-
-
-BUILTIN_DATE_FORMATS = frozenset((*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)))
-
-_FMT_QUOTED = re.compile(r'"[^"]*"')
-_FMT_ESCAPED = re.compile(r"\\.|[_*].")
-_FMT_ELAPSED = re.compile(r"\[(?:h+|m+|s+)\]", re.IGNORECASE)
-_FMT_BRACKET = re.compile(r"\[[^\]]*\]")
-_FMT_DATE_TOKEN = re.compile(r"[dmyhs]", re.IGNORECASE)
-
-
-def is_date_format(fmt_id: int, code: str | None = None) -> bool:
-    """Whether a number format shows dates or times: a built-in date id, or a custom code with date
-    tokens (d, m, y, h, s) outside quotes, escapes and brackets. Elapsed-time formats (``[h]:mm``) are
-    durations, not dates."""
-    if code is None:
-        return fmt_id in BUILTIN_DATE_FORMATS
-    text = _FMT_QUOTED.sub("", code)
-    text = _FMT_ESCAPED.sub("", text)
-    if _FMT_ELAPSED.search(text):
-        return False
-    text = _FMT_BRACKET.sub("", text)
-    return _FMT_DATE_TOKEN.search(text) is not None
 
 
 def date_styles(pkg: Package) -> tuple[bool, ...]:

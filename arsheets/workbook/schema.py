@@ -245,6 +245,12 @@ SETTINGS: tuple[SettingKey, ...] = (
                kind=I),
     SettingKey("Chronic Late Days", "15", "Avg Days Late above this flags a chronic late payer",
                kind=I),
+    SettingKey("Plan Grace Days", "10", "days an installment may be late before a plan is in "
+               "default and its whole balance falls due", kind=I),
+    SettingKey("Plan Rate", "8%", "annual interest offered on payment plans with interest and "
+               "promissory notes (arsheets plan --compare shows it beside interest-free)", kind=R),
+    SettingKey("Governing Law", "", "the law named in promissory notes, e.g. the State of "
+               "Washington"),
     SettingKey("Letters Folder", "letters", "where letters are written, beside the workbook"),
     SettingKey("Templates Folder", "", "your own letter templates (blank: the bundled ones)"),
 )

@@ -154,6 +154,7 @@ def read_settings(src: SheetSource | None, date1904: bool = False) -> SettingsRe
     for key, attr in (("Company Name", "company_name"), ("Company Address", "company_address"),
                       ("Company Phone", "company_phone"), ("Company Email", "company_email"),
                       ("Signatory", "signatory"), ("Signatory Title", "signatory_title"),
+                      ("Governing Law", "governing_law"),
                       ("Letters Folder", "letters_folder"),
                       ("Templates Folder", "templates_folder")):
         text = get(key, to_text)
@@ -180,10 +181,14 @@ def read_settings(src: SheetSource | None, date1904: bool = False) -> SettingsRe
     for key, attr in (("Default Terms", "default_terms"),
                       ("Pay By Business Days", "pay_by_business_days"),
                       ("Credit Hold Days", "credit_hold_days"),
-                      ("Chronic Late Days", "chronic_late_days")):
+                      ("Chronic Late Days", "chronic_late_days"),
+                      ("Plan Grace Days", "plan_grace_days")):
         n = get(key, to_int)
         if n is not None:
             kwargs[attr] = n
+    plan_rate = get("Plan Rate", to_rate)
+    if plan_rate is not None:
+        kwargs["plan_rate"] = plan_rate
     discount = get("Early Discount", lambda v: _early_discount(v, conv.locale))
     if discount is not None:
         kwargs["early_discount"] = discount

@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 
 from ..errors import Problem
+from ..core.plan_book import PlanResult
 from ..model import CustomerStatus, InvoiceStatus, PaymentStatus, Refresh
 from ..money import fmt_plain
 from . import schema
@@ -62,6 +63,38 @@ CUSTOMER_CELLS: dict[str, Callable[[CustomerStatus], Value]] = {
     "Last Contact": lambda s: s.last_contact,
 }
 
+def _plan_next_due(r: PlanResult) -> date | None:
+    if r.progress is None:
+        return None
+    return r.default_date if r.defaulted else r.progress.next_due
+
+
+def _plan_next_amount(r: PlanResult) -> Decimal | None:
+    if r.progress is None:
+        return None
+    return r.progress.accelerated_amount if r.defaulted else r.progress.next_amount
+
+
+def _schedule_value(r: PlanResult, name: str) -> Value:
+    return getattr(r.schedule, name) if r.schedule is not None else None
+
+
+def _progress_value(r: PlanResult, name: str) -> Value:
+    return getattr(r.progress, name) if r.progress is not None else None
+
+
+PLAN_CELLS: dict[str, Callable[[PlanResult], Value]] = {
+    "Principal": lambda r: r.principal,
+    "Installment": lambda r: _schedule_value(r, "installment"),
+    "Total Interest": lambda r: _schedule_value(r, "total_interest"),
+    "Total Payable": lambda r: _schedule_value(r, "total_payable"),
+    "Paid": lambda r: _progress_value(r, "paid"),
+    "Remaining": lambda r: _progress_value(r, "remaining"),
+    "Next Due": _plan_next_due,
+    "Next Amount": _plan_next_amount,
+    "Missed": lambda r: _progress_value(r, "missed"),
+}
+
 PAYMENT_CELLS: dict[str, Callable[[PaymentStatus], Value]] = {
     "Applied To": applied_to_text,
     "Unapplied": lambda s: None if s.future else s.unapplied,
@@ -99,6 +132,11 @@ class OwnedColumns:
             yield row, self.values(row)
 
 
+def _row(status: object) -> int:
+    """The sheet row a result belongs to (plan results carry their plan)."""
+    return status.plan.row if isinstance(status, PlanResult) else status.row
+
+
 def place_columns(spec: schema.SheetSpec, layout: SheetLayout) -> tuple[tuple[str, int], ...]:
     """Owned headers with their sheet columns; missing ones go after the last used column."""
     placed = []
@@ -126,6 +164,7 @@ def owned_columns(layouts: Mapping[str, SheetLayout], result: Refresh,
         schema.INVOICES.name: (result.invoices, INVOICE_CELLS),
         schema.CUSTOMERS.name: (result.customers, CUSTOMER_CELLS),
         schema.PAYMENTS.name: (result.payments, PAYMENT_CELLS),
+        schema.PLANS.name: (result.plans, PLAN_CELLS),
     }
     out = []
     for spec in schema.DATA_SHEETS:
@@ -138,5 +177,5 @@ def owned_columns(layouts: Mapping[str, SheetLayout], result: Refresh,
         out.append(OwnedColumns(
             spec.name, layout, names, tuple(col for _, col in placed),
             frozenset(n for n in names if n not in layout.columns),
-            {s.row: s for s in statuses}, getters, by_sheet.get(layout.name, {})))
+            {_row(s): s for s in statuses}, getters, by_sheet.get(layout.name, {})))
     return out
