@@ -242,3 +242,37 @@ def refresh(workbook: Path, as_of: date | None, dry_run: bool, limit: int) -> No
         print_summary(analysis.result)
     print_problems(analysis.problems)
     sys.exit(EXIT_PROBLEMS if analysis.problems else EXIT_OK)
+
+
+@main.command("excel-setup")
+@click.argument("workbook", type=click.Path(dir_okay=False, path_type=Path))
+def excel_setup(workbook: Path) -> None:
+    """Prepare WORKBOOK for the Run main button of the xlwings add-in in Excel.
+
+    Writes the companion module (WORKBOOK's name with .py) beside it and adds a Control sheet
+    with the Action list, the As Of cell and the setup steps. Safe to run again: the choices on
+    the Control sheet are kept. See docs/excel.md.
+    """
+    from .excel_setup import setup_workbook
+
+    try:
+        report = setup_workbook(workbook)
+    except ArsheetsError as error:
+        stop(error)
+    verb = "Added" if report.control_created else "Rewrote"
+    out.print(f"{verb} the Control sheet of {workbook}.", markup=False)
+    if report.backup_path:
+        out.print(f"Backup of the previous file: {report.backup_path}", markup=False)
+    out.print(f"Companion module {report.companion}: {report.companion_status}.", markup=False)
+    out.print("Next: open the workbook in Excel and follow the steps on its Control sheet "
+              "(xlwings addin install, set the Interpreter, then Run main).")
+
+
+def _add_letters_commands() -> None:
+    from .commands.letters import commands
+
+    for command in commands():
+        main.add_command(command)
+
+
+_add_letters_commands()

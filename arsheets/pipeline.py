@@ -6,7 +6,7 @@ The command line and the Excel button both call these functions, so they give id
 from __future__ import annotations
 
 from collections.abc import Callable, Container, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -16,7 +16,8 @@ from .model import Refresh, Settings
 from .workbook import schema
 from .workbook.aging_sheet import aging_sheet
 from .workbook.schedule_sheet import schedule_sheet
-from .workbook.read import ReadResult, SheetLayout, read_columns, read_workbook
+from .workbook.read import ReadResult, SheetLayout, read_book, read_columns, read_workbook
+from .workbook.scan import BookSource
 from .workbook.status_columns import OwnedColumns, Value, owned_columns
 from .workbook.write import ColumnPatch, SheetPatch, WriteReport, check_not_open, write_workbook
 
@@ -66,6 +67,14 @@ def analyse(path: str | Path, as_of: date | None = None, *, today: date | None =
     return analysis_of(path, when, read)
 
 
+def analyse_source(source: BookSource, as_of: date | None = None, *, today: date | None = None,
+                   path: str | Path | None = None, progress: Progress | None = None) -> Analysis:
+    """:func:`analyse` for any :class:`BookSource`: the Excel button reads the open workbook so."""
+    read = read_book(source, progress=progress)
+    when = choose_as_of(as_of, read, today or date.today())
+    return analysis_of(Path(path if path is not None else source.name), when, read)
+
+
 def holidays_for(settings: Settings) -> Container[date]:
     """Settings' Holiday Country / Region calendar, which Next Action Dates skip."""
     from .letters.context import holiday_calendar  # late: the letters stack is heavy to import
@@ -103,6 +112,24 @@ def sheet_patch(owned: OwnedColumns) -> SheetPatch:
     return SheetPatch(owned.layout.name, owned.layout.header_row, columns, owned.iter_rows())
 
 
+def merge_patches(owned: Sequence[SheetPatch], extra: Sequence[SheetPatch]) -> list[SheetPatch]:
+    """One patch per sheet: rows an amendment appends join that sheet's owned-column patch.
+
+    An amendment only appends rows to a sheet the refresh also patches; its owned columns are the
+    refresh's to write."""
+    merged = {p.sheet.casefold(): p for p in owned}
+    for patch in extra:
+        key = patch.sheet.casefold()
+        base = merged.get(key)
+        if base is None:
+            merged[key] = patch
+        elif patch.columns or patch.rows:
+            raise ValueError(f"an amendment may only append rows to {patch.sheet!r}")
+        else:
+            merged[key] = replace(base, appends=base.appends + patch.appends)
+    return list(merged.values())
+
+
 def _same(old: Value, new: Value) -> bool:
     """Blank equals blank; 5 equals 5.00 (the reader gives numbers as Decimal)."""
     return (old in (None, "") and new in (None, "")) or old == new
@@ -121,6 +148,11 @@ def diff(analysis: Analysis, owned: Sequence[OwnedColumns]) -> tuple[Change, ...
                 if not _same(old, new):
                     changes.append(Change(Where(oc.layout.name, row, col), old, new))
     return tuple(changes)
+
+
+def owned_sheets(analysis: Analysis) -> list:
+    """The sheets a refresh rebuilds whole (list[OwnedSheet]); the Excel button writes the same."""
+    return [aging_sheet(analysis.result.aging), schedule_sheet(analysis.result.plans)]
 
 
 @dataclass(frozen=True)
@@ -153,6 +185,6 @@ def refresh(path: str | Path, as_of: date | None = None, *, dry_run: bool = Fals
     if dry_run:
         return RefreshOutcome(analysis, diff(analysis, owned), None, added)
     report = write_workbook(
-        path, [*(sheet_patch(oc) for oc in owned), *extra.patches],
-        [aging_sheet(analysis.result.aging), schedule_sheet(analysis.result.plans), *extra.sheets])
+        path, merge_patches([sheet_patch(oc) for oc in owned], extra.patches),
+        [*owned_sheets(analysis), *extra.sheets])
     return RefreshOutcome(analysis, (), report, added)

@@ -1,0 +1,1 @@
+"""Command-line commands that live outside arsheets.cli (registered there)."""
