@@ -268,11 +268,13 @@ def excel_setup(workbook: Path) -> None:
               "(xlwings addin install, set the Interpreter, then Run main).")
 
 
-def _add_letters_commands() -> None:
-    from .commands.letters import commands
+def _add_commands() -> None:
+    """Commands kept in modules of their own; they take the shared pieces from this one."""
+    from .commands import letters, plan
 
-    for command in commands():
-        main.add_command(command)
+    for module in (letters, plan):
+        for command in module.commands():
+            main.add_command(command)
 
 
-_add_letters_commands()
+_add_commands()

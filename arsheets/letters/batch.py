@@ -357,7 +357,8 @@ def activity_patch(analysis: pipeline.Analysis, acts: Sequence[Activity]
     return (), (sheet,), "sheet"
 
 
-def _relative(path: Path, base: Path) -> str:
+def relative_to(path: Path, base: Path) -> str:
+    """A path as logged in the workbook: relative to its folder where possible."""
     try:
         return Path(os.path.relpath(path, base)).as_posix()
     except ValueError:  # another drive (Windows)
@@ -478,7 +479,7 @@ def _produce(analysis: pipeline.Analysis, planned: Sequence[Planned], options: B
         for pr, pdf in zip(produced, pdfs, strict=False):
             pr.pdf = pdf
     for pr, w in zip(produced, written, strict=True):
-        pr.document = _relative(pr.pdf or pr.letter, base)
+        pr.document = relative_to(pr.pdf or pr.letter, base)
         if pr.planned.email:
             draft = build_email(w, settings, attachment=pr.pdf, base_dir=base)
             pr.draft = draft
