@@ -16,11 +16,8 @@ it.)
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
 import struct
-import subprocess
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -206,45 +203,3 @@ def cells(xml: bytes) -> dict[tuple[str, int], bytes]:
 
 def row_tags(xml: bytes) -> list[bytes]:
     return _ROW.findall(split_sheet(xml)[1])
-
-
-RECALC_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry"
- xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode"
- oor:op="fuse"><value>0</value></prop></item>
-</oor:items>
-"""
-
-
-def libreoffice() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
-def require_libreoffice() -> str:
-    """LibreOffice's command; skips the test without it (fails when CI says it must be there)."""
-    import pytest
-
-    found = libreoffice()
-    if found is None:
-        if os.environ.get("ARSHEETS_REQUIRE_LIBREOFFICE") == "1":
-            pytest.fail("ARSHEETS_REQUIRE_LIBREOFFICE=1 but LibreOffice is not installed")
-        pytest.skip("LibreOffice is not installed")
-    return found
-
-
-def libreoffice_convert(path: str | Path, outdir: str | Path, fmt: str = "xlsx") -> Path:
-    """Open a workbook in headless LibreOffice (recalculating every formula on load, as Excel does
-    for fullCalcOnLoad) and save it as ``fmt``; returns the converted file."""
-    path, outdir = Path(path), Path(outdir)
-    profile = outdir / "lo-profile"
-    (profile / "user").mkdir(parents=True, exist_ok=True)
-    (profile / "user" / "registrymodifications.xcu").write_text(RECALC_PROFILE)
-    env = {**os.environ, "HOME": str(outdir)}
-    result = subprocess.run(
-        [require_libreoffice(), f"-env:UserInstallation={profile.as_uri()}", "--headless",
-         "--norestore", "--convert-to", fmt, "--outdir", str(outdir / "converted"), str(path)],
-        capture_output=True, text=True, timeout=240, env=env)
-    out = outdir / "converted" / (path.stem + "." + fmt)
-    assert out.exists(), f"LibreOffice failed: {result.stdout} {result.stderr}"
-    return out

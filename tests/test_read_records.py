@@ -15,6 +15,7 @@ from arsheets.workbook.records import fast_constructor
 from arsheets.workbook.scan import XlsxBook
 from arsheets.workbook.values import NO_VALUE
 
+from libreoffice import libreoffice_convert, require_libreoffice
 from xlsx_fixtures import (
     CUSTOMER, INVOICE, Formula, Sheet, contract_book, data_rows, inline_row, raw_xlsx, sheet_xml,
     table_xml,
@@ -427,15 +428,7 @@ def test_a_source_without_a_file(tmp_path):
 def test_a_workbook_saved_by_libreoffice(tmp_path):
     """A real second writer: LibreOffice recalculates on load and saves its own XML (its own styles,
     shared strings, merged cells); the reader gives the same Book, now with formula results."""
-    import os
-    import shutil
-    import subprocess
-
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        if os.environ.get("ARSHEETS_REQUIRE_LIBREOFFICE") == "1":
-            pytest.fail("ARSHEETS_REQUIRE_LIBREOFFICE=1 but LibreOffice is not installed")
-        pytest.skip("LibreOffice is not installed")
+    require_libreoffice()
     src = contract_book(
         tmp_path / "src.xlsx", settings={"Locale": "en_GB", "Late Fee Policy": "Flat",
                                          "Late Fee Amount": 25},
@@ -447,18 +440,7 @@ def test_a_workbook_saved_by_libreoffice(tmp_path):
     assert [str(p) for p in before.problems] == [
         "Invoices!D2: Due Date has a formula with no saved result (open the workbook in Excel and "
         "save it)"]
-    profile = tmp_path / "profile"
-    (profile / "user").mkdir(parents=True)
-    (profile / "user" / "registrymodifications.xcu").write_text(
-        '<?xml version="1.0" encoding="UTF-8"?><oor:items xmlns:oor="http://openoffice.org/2001/'
-        'registry" xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/'
-        'XMLSchema-instance"><item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop '
-        'oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item></oor:items>')
-    subprocess.run([soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless",
-                    "--norestore", "--convert-to", "xlsx", "--outdir", str(tmp_path / "out"),
-                    str(src)], capture_output=True, timeout=240, env={**os.environ,
-                                                                      "HOME": str(tmp_path)})
-    after = read_workbook(tmp_path / "out" / "src.xlsx")
+    after = read_workbook(libreoffice_convert(src, tmp_path))
     assert after.problems == ()
     first, second = after.book.invoices
     assert first.due_date == date(2024, 3, 31) and first.description == "Tom & Jerry <ok>"

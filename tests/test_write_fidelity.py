@@ -22,9 +22,9 @@ from python_calamine import CalamineWorkbook
 from arsheets.errors import column_letter
 from arsheets.workbook.schema import Kind
 from arsheets.workbook.write import ColumnPatch, SheetPatch, write_workbook
-from fidelity_workbook import (HEADERS, OWNED, OWNED_COLUMNS, VBA_STUB, build, cells,
-                               libreoffice_convert, part, raw_members, row_tags,
-                               split_sheet)
+from fidelity_workbook import (HEADERS, OWNED, OWNED_COLUMNS, VBA_STUB, build, cells, part,
+                               raw_members, row_tags, split_sheet)
+from libreoffice import libreoffice_convert
 
 KINDS = {"Paid": Kind.MONEY, "Balance": Kind.MONEY, "Days Overdue": Kind.INT, "Aging": Kind.TEXT,
          "Late Fee": Kind.MONEY, "Discount": Kind.MONEY, "Amount Due": Kind.MONEY,

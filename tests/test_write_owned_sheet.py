@@ -16,7 +16,8 @@ from python_calamine import CalamineWorkbook
 from arsheets.errors import ArsheetsError
 from arsheets.workbook.write import (ChartSeries, OwnedSheet, OwnedTable, Role, StackedBarChart,
                                      write_workbook)
-from fidelity_workbook import build, libreoffice_convert, raw_members
+from fidelity_workbook import build, raw_members
+from libreoffice import libreoffice_convert
 
 BUCKETS = ("Current", "1-30", "31-60", "61-90", "91+")
 
