@@ -25,8 +25,9 @@ from .money import fmt_plain
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_STOPPED = 0, 1, 2
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# No markup: paths, customer names and cell text print as they are ("AR [final].xlsx").
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 class DateParam(click.ParamType):
@@ -65,9 +66,16 @@ def progress_bar(enabled: bool) -> Iterator[pipeline.Progress | None]:
         yield report
 
 
+def counted(n: int, things: str) -> str:
+    """``counted(1, "invoices")`` -> "1 invoice"; the plural is given, since "activities"."""
+    singular = things[:-3] + "y" if things.endswith("ies") else things[:-1]
+    return f"{n:,} {singular if n == 1 else things}"
+
+
 def stop(error: ArsheetsError) -> None:
     for problem in error.problems:
-        err.print(f"[red]error[/red] {problem}", markup=True)
+        err.print("error", style="red", end=" ")
+        err.print(str(problem))
     err.print("Nothing was written.")
     sys.exit(EXIT_STOPPED)
 
@@ -78,7 +86,7 @@ def print_problems(problems: tuple[Problem, ...]) -> None:
     out.print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} "
               "(a row with a problem is left out of every figure until it is fixed):")
     for problem in problems:
-        out.print(f"  {problem}", markup=False)
+        out.print(f"  {problem}")
 
 
 def aging_table(report: AgingReport) -> Table:
@@ -114,6 +122,7 @@ def main() -> None:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def init(path: Path) -> None:
     """Create a new, empty workbook laid out the way arsheets expects."""
+    from .workbook.safety import os_error
     from .workbook.template import build_workbook
 
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
@@ -121,10 +130,15 @@ def init(path: Path) -> None:
     if path.exists():
         err.print(f"{path} already exists; arsheets will not overwrite it. Choose another name.")
         sys.exit(EXIT_STOPPED)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    build_workbook(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        build_workbook(path)
+    except OSError as exc:
+        stop(os_error(exc, path, "creating the workbook"))
+    except ArsheetsError as error:
+        stop(error)
     out.print(f"Created {path}. Fill in Settings, Customers and Invoices, then run "
-              f"[bold]arsheets refresh {path}[/bold].")
+              f"arsheets refresh {path}")
 
 
 @main.command()
@@ -156,9 +170,10 @@ def demo(directory: Path, as_of: date | None) -> None:
         stop(error)
     analysis = outcome.analysis
     out.print(f"Sample workbook: {path}")
-    out.print(f"{len(analysis.read.book.customers)} customers, "
-              f"{len(analysis.read.book.invoices)} invoices, "
-              f"{len(analysis.read.book.payments)} payments, refreshed as of {when.isoformat()}.")
+    book = analysis.read.book
+    out.print(f"{counted(len(book.customers), 'customers')}, "
+              f"{counted(len(book.invoices), 'invoices')}, "
+              f"{counted(len(book.payments), 'payments')}, refreshed as of {when.isoformat()}.")
     print_summary(analysis.result)
     print_problems(analysis.problems)
     out.print(f"Open it in Excel, or try: arsheets check {path}")
@@ -190,7 +205,7 @@ def check(workbook: Path, as_of: date | None, as_json: bool) -> None:
                                "problems": [p.as_dict() for p in analysis.problems]}, indent=2))
     else:
         out.print(f"{workbook} as of {analysis.as_of.isoformat()}: "
-                  + ", ".join(f"{n:,} {what}" for what, n in counts.items()) + ".")
+                  + ", ".join(counted(n, what) for what, n in counts.items()) + ".")
         print_problems(analysis.problems)
         if not analysis.problems:
             out.print("No problems found.")
@@ -227,8 +242,7 @@ def refresh(workbook: Path, as_of: date | None, dry_run: bool, limit: int) -> No
         changes = outcome.changes
         shown = changes if limit == 0 else changes[:limit]
         for change in shown:
-            out.print(f"  {change.where}: {_cell_text(change.old)} -> {_cell_text(change.new)}",
-                      markup=False)
+            out.print(f"  {change.where}: {_cell_text(change.old)} -> {_cell_text(change.new)}")
         if len(shown) < len(changes):
             out.print(f"  ... and {len(changes) - len(shown):,} more (--limit 0 lists all)")
         out.print(f"Dry run as of {analysis.as_of.isoformat()}: {len(changes):,} cell"
@@ -260,10 +274,10 @@ def excel_setup(workbook: Path) -> None:
     except ArsheetsError as error:
         stop(error)
     verb = "Added" if report.control_created else "Rewrote"
-    out.print(f"{verb} the Control sheet of {workbook}.", markup=False)
+    out.print(f"{verb} the Control sheet of {workbook}.")
     if report.backup_path:
-        out.print(f"Backup of the previous file: {report.backup_path}", markup=False)
-    out.print(f"Companion module {report.companion}: {report.companion_status}.", markup=False)
+        out.print(f"Backup of the previous file: {report.backup_path}")
+    out.print(f"Companion module {report.companion}: {report.companion_status}.")
     out.print("Next: open the workbook in Excel and follow the steps on its Control sheet "
               "(xlwings addin install, set the Interpreter, then Run main).")
 

@@ -88,8 +88,7 @@ def commands() -> list[click.Command]:
         err.print(f"About to send {len(emails)} e-mail{'s' if len(emails) != 1 else ''} "
                   f"through {smtp.describe()}:")
         for p in emails:
-            err.print(f"  {p.customer.id} {p.customer.name}: {p.stage} to {p.customer.email}",
-                      markup=False)
+            err.print(f"  {p.customer.id} {p.customer.name}: {p.stage} to {p.customer.email}")
         try:
             return click.confirm("Send them?", default=False, err=True)
         except click.Abort:
@@ -110,7 +109,7 @@ def commands() -> list[click.Command]:
         analysis = outcome.analysis
         what = "statement" if options.statements else "letter"
         for warning in outcome.warnings:
-            out.print(f"warning: {warning}", markup=False)
+            out.print(f"warning: {warning}")
         if outcome.declined:
             err.print("Nothing was sent or written.")
             sys.exit(cli.EXIT_STOPPED)
@@ -124,16 +123,16 @@ def commands() -> list[click.Command]:
         if out.is_terminal:
             out.print(table)
         else:  # piped or captured: whole lines, not a table folded to 80 columns
-            Console(file=out.file, width=200, highlight=False).print(table)
+            Console(file=out.file, width=200, highlight=False, markup=False).print(table)
         n = len(outcome.planned)
         plural = f"{n} {what}{'s' if n != 1 else ''}"
         if options.dry_run:
             out.print(f"Dry run: {plural} would be written; nothing was written.")
             cli.print_problems(analysis.problems)
             sys.exit(cli.EXIT_PROBLEMS if analysis.problems else cli.EXIT_OK)
-        out.print(f"Wrote {plural} to {outcome.folder}", markup=False)
+        out.print(f"Wrote {plural} to {outcome.folder}")
         if outcome.merged is not None:
-            out.print(f"For printing, all in one: {outcome.merged}", markup=False)
+            out.print(f"For printing, all in one: {outcome.merged}")
         drafts = [pr for pr in outcome.produced if pr.eml is not None]
         if drafts and not options.send:
             out.print(f"{len(drafts)} e-mail draft{'s' if len(drafts) != 1 else ''} (.eml) "
@@ -144,16 +143,14 @@ def commands() -> list[click.Command]:
         elif outcome.activity_created == "headers":
             out.print("The Activity sheet was empty: arsheets wrote its header row and logged "
                       "the letters there.")
-        out.print(f"Logged {n} row{'s' if n != 1 else ''} in Activity and refreshed {workbook}.",
-                  markup=False)
+        out.print(f"Logged {n} row{'s' if n != 1 else ''} in Activity and refreshed {workbook}.")
         if outcome.written is not None and outcome.written.backup_path:
-            out.print(f"Backup of the previous file: {outcome.written.backup_path}",
-                      markup=False)
+            out.print(f"Backup of the previous file: {outcome.written.backup_path}")
         failed = [r for r in outcome.sent if not r.ok]
         if outcome.sent:
             out.print(f"Sent {len(outcome.sent) - len(failed)} of {len(outcome.sent)} e-mails.")
         for r in failed:
-            out.print(f"  NOT sent to {r.customer_id}: {r.error}", markup=False)
+            out.print(f"  NOT sent to {r.customer_id}: {r.error}")
         if failed:
             if outcome.unsent_logged:
                 out.print("Their Activity rows now say Note (E-mail not sent), so the next run "

@@ -130,15 +130,14 @@ def commands() -> list[click.Command]:
         except ArsheetsError as error:
             cli.stop(error)
         proposal = result.proposal
-        out.print(f"{proposal.customer.id} {proposal.customer.name}: {summary(proposal)}.",
-                  markup=False)
+        out.print(f"{proposal.customer.id} {proposal.customer.name}: {summary(proposal)}.")
         out.print(schedule_table(proposal.schedule))
         for document in result.documents:
-            out.print(f"Wrote {document}", markup=False)
+            out.print(f"Wrote {document}")
         out.print(f"Added {proposal.plan.id} to Plans (Status Proposed) and refreshed {workbook}. "
-                  "Set its Status to Signed once both sides have signed.", markup=False)
+                  "Set its Status to Signed once both sides have signed.")
         if result.written is not None and result.written.backup_path:
-            out.print(f"Backup of the previous file: {result.written.backup_path}", markup=False)
+            out.print(f"Backup of the previous file: {result.written.backup_path}")
         cli.print_problems(result.analysis.problems)
         sys.exit(cli.EXIT_PROBLEMS if result.analysis.problems else cli.EXIT_OK)
 
