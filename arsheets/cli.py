@@ -165,7 +165,7 @@ def demo(directory: Path, as_of: date | None) -> None:
     book, settings = demo_book(when)
     build_workbook(path, book, settings)
     try:
-        outcome = pipeline.refresh(path, when)
+        outcome = pipeline.refresh(path, when, backup=False)  # nothing to keep: just built
     except ArsheetsError as error:
         stop(error)
     analysis = outcome.analysis
@@ -246,7 +246,8 @@ def refresh(workbook: Path, as_of: date | None, dry_run: bool, limit: int) -> No
         if len(shown) < len(changes):
             out.print(f"  ... and {len(changes) - len(shown):,} more (--limit 0 lists all)")
         out.print(f"Dry run as of {analysis.as_of.isoformat()}: {len(changes):,} cell"
-                  f"{'s' if len(changes) != 1 else ''} would change; nothing was written.")
+                  f"{'s' if len(changes) != 1 else ''} would change, and the Aging and Schedule "
+                  "sheets would be rebuilt; nothing was written.")
     else:
         written = outcome.written
         out.print(f"Refreshed {workbook} as of {analysis.as_of.isoformat()}: "

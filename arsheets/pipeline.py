@@ -167,7 +167,8 @@ class Amendment:
 
 def refresh(path: str | Path, as_of: date | None = None, *, dry_run: bool = False,
             today: date | None = None, progress: Progress | None = None,
-            amend: Callable[[Analysis], Amendment] | None = None) -> RefreshOutcome:
+            amend: Callable[[Analysis], Amendment] | None = None,
+            backup: bool = True) -> RefreshOutcome:
     """Read, compute and write every status column and the Aging sheet back into the workbook.
 
     ``amend`` (not with ``dry_run``) sees the analysis before anything is written and may amend it
@@ -181,10 +182,10 @@ def refresh(path: str | Path, as_of: date | None = None, *, dry_run: bool = Fals
         extra = amend(analysis)
         analysis = extra.analysis
     owned = analysis.owned()
-    added = {oc.layout.name: tuple(sorted(oc.new)) for oc in owned if oc.new}
+    added = {oc.layout.name: tuple(n for n in oc.names if n in oc.new) for oc in owned if oc.new}
     if dry_run:
         return RefreshOutcome(analysis, diff(analysis, owned), None, added)
     report = write_workbook(
         path, merge_patches([sheet_patch(oc) for oc in owned], extra.patches),
-        [*owned_sheets(analysis), *extra.sheets])
+        [*owned_sheets(analysis), *extra.sheets], backup=backup)
     return RefreshOutcome(analysis, (), report, added)

@@ -428,6 +428,7 @@ class _Rx:
         # a cell whose first attribute is not r="...": the fast path cannot read that chunk
         self.cell_without_r = re.compile(rb"<" + p + rb"c(?=[\s/>])(?! r=\")")
         self.dimension = re.compile(rb"<" + p + rb"dimension\s+ref=[\"']([^\"']*)[\"']")
+        self.cell_column = re.compile(rb"<" + p + rb"c\s+r=\"([A-Z]{1,3})[0-9]")
         self.row = re.compile(rb"<" + p + rb"row(?=[\s/>])([^>]*?)(?:/>|>(.*?)</" + p + rb"row>)", S)
         self.cell = re.compile(rb"<" + p + rb"c(?=[\s/>])(?:\s+r=\"([A-Z]{1,3})([0-9]+)\")?([^>]*?)"
                                rb"(?:/>|>(.*?)</" + p + rb"c>)", S)
@@ -763,9 +764,23 @@ class XlsxSheet:
 
     @property
     def last_column(self) -> int:
+        """The last used column. The stored ``<dimension>`` is trusted when it reaches at least
+        as far as the first rows do; when it is missing or plainly stale (some writers always
+        say A1), every row is looked at, since a new column must never land on someone's data."""
         if self._dimension_col is None:
             self.head(30)
+        if (self._dimension_col or 0) < self._head_col or not self._dimension_col:
+            self._dimension_col = self._widest_row()
         return max(self._dimension_col or 0, self._head_col)
+
+    def _widest_row(self) -> int:
+        widest = 0
+        find = _Rx(self._prefix or b"").cell_column.findall
+        for chunk in self._chunks(CHUNK):
+            letters = set(find(chunk))
+            if letters:
+                widest = max(widest, max(column_index(c.decode()) for c in letters))
+        return widest
 
     # --- streaming ------------------------------------------------------------------------------
 

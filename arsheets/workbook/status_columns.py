@@ -20,6 +20,7 @@ from ..model import CustomerStatus, InvoiceStatus, PaymentStatus, Refresh
 from ..money import fmt_plain
 from . import schema
 from .read import SheetLayout
+from .scan import CellRange
 
 Value = None | str | Decimal | int | date | bool
 Getter = Callable[[object], Value]
@@ -128,8 +129,27 @@ class OwnedColumns:
         return tuple(out)
 
     def iter_rows(self) -> Iterator[tuple[int, tuple[Value, ...]]]:
-        for row in self.layout.rows:
+        """Every data row, and the table's other rows, whose old statuses are cleared: a row the
+        bookkeeper emptied of input must not keep saying Overdue. Rows outside the Excel table
+        are left alone, since a total under a column may sit there."""
+        rows = self.layout.rows
+        cleared = _table_rows(self.layout).difference(rows)
+        if cleared:
+            rows = sorted(cleared.union(rows))
+        for row in rows:
             yield row, self.values(row)
+
+
+def _table_rows(layout: SheetLayout) -> set[int]:
+    table = layout.table
+    if table is None:
+        return set()
+    try:
+        span = CellRange.parse(table.ref)
+    except ValueError:
+        return set()
+    first = max(span.first_row + table.header_rows, layout.header_row + 1)
+    return set(range(first, span.last_row - table.totals_rows + 1))
 
 
 def _row(status: object) -> int:

@@ -39,6 +39,7 @@ from .package import (NS_REL, REL_STYLES, REL_TABLE, REL_WORKSHEET, Package, Tab
                       rels_part)
 from .safety import AtomicFile, check_not_open, check_writable, list_backups, os_error, restore
 from .schema import Kind
+from .scan import XlsxBook
 from .sheetpatch import SheetPatcher, format_ref, last_data_row, parse_ref
 from .styles import Role, StyleBook, set_attr, tag_attrs, xml_attr
 from .zipcopy import (Payload, StreamDeflater, ZipFormatError, ZipSource, ZipWriter, deflate,
@@ -310,12 +311,30 @@ class _Writer:
 
     # --- patched sheets -------------------------------------------------------------------------
 
+    def _check_new_columns_empty(self, patch: SheetPatch) -> None:
+        """A column arsheets adds must land on empty cells: refuse rather than overwrite data the
+        bookkeeper keeps there (a sheet whose stored size understated its width, say)."""
+        new = [c.column for c in patch.columns if c.header is not None]
+        if not new:
+            return
+        sheet = XlsxBook(self.pkg).sheet(patch.sheet)
+        for row, values in sheet.rows(new):
+            filled = [(col, value) for col, value in values.items() if value not in (None, "")]
+            if not filled:
+                continue
+            col, value = filled[0]
+            where = Where(sheet.name, row, col)
+            raise self.fail(f"arsheets would add a column at {where} but that cell holds "
+                            f"{value!r}", "move that data, or add arsheets' column headers "
+                            "yourself where you want them", where)
+
     def patch_sheet(self, patch: SheetPatch) -> None:
         pkg = self.pkg
         info = pkg.sheet(patch.sheet)
         if info is None or not pkg.has(info.part):
             raise self.fail(f"has no sheet {patch.sheet!r} to write to")
         name = info.name
+        self._check_new_columns_empty(patch)
         tables = pkg.tables(info.part)
         appends: list[tuple[int, Mapping[int, Value]]] = []
         last = 0
