@@ -361,7 +361,12 @@ class SheetPatcher:
                    tuple(h for _, h in self.headers))
             prev = self.header_row
         owned, n, header_row = self.owned, len(self.owned), self.header_row
+        # An empty table row is cleared of old statuses and may also be where a row is appended:
+        # the append fills it instead.
+        appended = {row for row, _, _ in self.appends}
         for row, values in self._rows:
+            if row in appended and all(v is None for v in values):
+                continue
             if row <= prev or row <= header_row or row > MAX_ROW:
                 raise ValueError(f"{self.sheet}: patch row {row} is out of order, not below "
                                  f"the header row {header_row} or past Excel's last row")
