@@ -21,7 +21,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -757,7 +757,7 @@ def _batch():
     try:
         from .letters import batch
         batch.BatchOptions, batch.plan_letters, batch.check_templates  # noqa: B018
-        batch.activity_record, batch.activity_patch, batch._produce  # noqa: B018
+        batch.produce_and_log  # noqa: B018
     except (ImportError, AttributeError):
         raise NotAvailable("Letters from Excel are not available yet in this version of "
                            "arsheets. Nothing was changed.") from None
@@ -783,16 +783,9 @@ def letters_run(run: Run, *, statements: bool) -> str:
         if not planned:
             raise _NothingDue()
         batch.check_templates([p.template for p in planned], analysis)
-        produced = batch._produce(analysis, planned, options, made, None, state)
-        acts = [batch.activity_record(pr.planned, pr, analysis.as_of, analysis)
-                for pr in produced]
-        book = analysis.read.book
-        amended = replace(analysis.read, book=replace(book, activities=book.activities
-                                                      + tuple(acts)))
-        patches, sheets, _ = batch.activity_patch(analysis, acts)
+        produced, logged = batch.produce_and_log(analysis, planned, options, made, None, state)
         state["produced"] = produced
-        return pipeline.Amendment(pipeline.analysis_of(analysis.path, analysis.as_of, amended),
-                                  patches, sheets)
+        return logged.amendment()
 
     try:
         run.refresh(amend)
@@ -827,11 +820,44 @@ def statement_action(run: Run) -> str:
 
 
 def plan_action(run: Run) -> str:
-    # arsheets.proposal (proposing a plan for chosen invoices) has no entry point yet that adds
-    # the plan to a refresh; until it does, say so and change nothing.
-    raise NotAvailable("Plan for selected invoices is not available yet in this version of "
-                       "arsheets. Nothing was changed. Meanwhile, add the plan on the Plans "
-                       "sheet and choose Refresh to see its schedule.")
+    """``arsheets plan`` for the invoices selected on Invoices (one customer's): a Proposed plan
+    of three monthly interest-free installments, with its agreement in the Letters Folder. The
+    bookkeeper changes Installments or Annual Rate on the Plans row and refreshes to reschedule;
+    the command line offers every option (--installments, --rate, --down, --note)."""
+    from .proposal import Terms, proposal_amendment, summary as plan_summary
+
+    rows = run.selected(schema.INVOICES.name)
+    if not rows:
+        raise ArsheetsError(Problem(Where(), "no invoice rows are selected",
+                                    "go to the Invoices sheet, select the rows of the invoices "
+                                    "the plan should cover, then click Run main again"))
+    if run.folder is None:
+        raise ArsheetsError(Problem(Where(), "the workbook is not saved in a folder on this "
+                                    "computer", "save it (File > Save As), then click Run main "
+                                    "again: the agreement goes in the Letters Folder beside it"))
+    by_row = {inv.row: inv for inv in run.analysis.read.book.invoices}
+    chosen = [by_row[r] for r in rows if r in by_row]
+    customers = {inv.customer_id for inv in chosen}
+    if len(customers) != 1:
+        raise ArsheetsError(Problem(Where(), "the selected invoices belong to "
+                                    f"{len(customers) or 'no'} customers",
+                                    "select invoices of one customer"))
+    terms = Terms(customers.pop(), tuple(inv.id for inv in chosen))
+    made: list[Path] = []
+    state: dict[str, Any] = {}
+    try:
+        run.refresh(lambda analysis: proposal_amendment(analysis, terms, note=False, made=made,
+                                                        state=state))
+    except BaseException:
+        for path in made:
+            path.unlink(missing_ok=True)
+        raise
+    proposal = state["proposal"]
+    lines = [summary(run), "", f"{proposal.customer.id} {proposal.customer.name}: "
+             f"{plan_summary(proposal)}.", f"Added {proposal.plan.id} to Plans (Status "
+             "Proposed) with its schedule; the agreement to sign is in:"]
+    lines += [f"- {document}" for document in state["documents"]]
+    return "\n".join(lines)
 
 
 ACTIONS_RUN: dict[str, Action] = {

@@ -53,7 +53,9 @@ ACTION_HELP = (
     "Schedule",
     "the collection letters due for the customers whose rows you selected (Customers or "
     "Invoices)",
-    "not available from Excel yet: a payment plan for the invoices whose rows you selected",
+    "a Proposed payment plan (3 monthly installments, interest-free) for the invoices whose "
+    "rows you selected on Invoices, with its agreement in the Letters Folder; change "
+    "Installments or Annual Rate on the Plans row and Refresh to reschedule",
     "a statement of account for the customer whose row you selected (several: one each), in "
     "the Letters Folder",
 )

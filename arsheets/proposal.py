@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -17,13 +17,14 @@ from pathlib import Path
 from .core.plan_book import PlanResult
 from .core.plans import Option, PlanError, Schedule, build_schedule, compare_options
 from .errors import ArsheetsError, Problem, Where
-from .letters.batch import activity_patch, relative_to
+from .activity_log import log
+from .letters.batch import relative_to
 from .letters.context import PlanTerms
 from .letters.output import prepare_letter, write_letters
 from .model import (Activity, ActivityType, Customer, Frequency, Invoice, InvoiceStatus, Plan,
                     PlanStatus, Status)
 from .money import ZERO, cents, fmt_plain
-from .pipeline import Amendment, Analysis, Progress, analysis_of, refresh
+from .pipeline import Amendment, Analysis, Progress, refresh
 from .workbook import schema
 from .workbook.status_columns import PLAN_CELLS
 from .workbook.write import SheetPatch, WriteReport
@@ -186,6 +187,31 @@ def _plans_patch(analysis: Analysis, row: dict[str, object]) -> SheetPatch:
     return SheetPatch(layout.name, layout.header_row, (), (), (cells,))
 
 
+def proposal_amendment(analysis: Analysis, terms: Terms, *, note: bool, made: list[Path],
+                       state: dict) -> Amendment:
+    """Inside a refresh: propose the plan, write its documents (each added to ``made``, so the
+    caller can remove them should the workbook write fail), and add the Plans and Activity rows.
+    ``state`` receives the proposal and the documents."""
+    proposal = propose(analysis, terms)
+    plan, settings, base = proposal.plan, analysis.read.book.settings, analysis.path.parent
+    templates = [AGREEMENT] + ([NOTE] if note or plan.annual_rate else [])
+    terms_text = PlanTerms.from_schedule(plan, proposal.schedule,
+                                         grace_days=settings.plan_grace_days)
+    letters = [prepare_letter(settings, proposal.customer, proposal.items, template=name,
+                              as_of=analysis.as_of, stage=PROPOSED_STAGE, plan=terms_text,
+                              governing_law=settings.governing_law)
+               for name in templates]
+    written = write_letters(letters, settings, analysis.as_of, base_dir=base)
+    made.extend(w.path for w in written)
+    act = Activity(analysis.as_of, plan.customer_id, ActivityType.PLAN, 0, plan.invoice_ids,
+                   PROPOSED_STAGE, summary(proposal), None, None,
+                   relative_to(written[0].path, base))
+    logged = log(analysis, [act], [plan])
+    state.update(proposal=proposal, documents=tuple(w.path for w in written))
+    row = plan_row(plan, logged.analysis.result.plans[-1])
+    return logged.amendment(_plans_patch(analysis, row))
+
+
 def run_proposal(path: str | Path, terms: Terms, *, as_of: date | None = None,
                  note: bool = False, today: date | None = None,
                  progress: Progress | None = None) -> ProposalOutcome:
@@ -194,35 +220,12 @@ def run_proposal(path: str | Path, terms: Terms, *, as_of: date | None = None,
 
     The documents are written first and removed again if the workbook cannot be written, so no
     document exists that the workbook does not record."""
-    path = Path(path)
     state: dict[str, object] = {}
     made: list[Path] = []
-
-    def amend(analysis: Analysis) -> Amendment:
-        proposal = propose(analysis, terms)
-        plan, settings = proposal.plan, analysis.read.book.settings
-        templates = [AGREEMENT] + ([NOTE] if note or plan.annual_rate else [])
-        terms_text = PlanTerms.from_schedule(plan, proposal.schedule,
-                                             grace_days=settings.plan_grace_days)
-        letters = [prepare_letter(settings, proposal.customer, proposal.items, template=name,
-                                  as_of=analysis.as_of, stage=PROPOSED_STAGE, plan=terms_text,
-                                  governing_law=settings.governing_law)
-                   for name in templates]
-        written = write_letters(letters, settings, analysis.as_of, base_dir=path.parent)
-        made.extend(w.path for w in written)
-        act = Activity(analysis.as_of, plan.customer_id, ActivityType.PLAN, 0, plan.invoice_ids,
-                       PROPOSED_STAGE, summary(proposal), None, None,
-                       relative_to(written[0].path, path.parent))
-        book = analysis.read.book
-        amended = analysis_of(path, analysis.as_of, replace(analysis.read, book=replace(
-            book, plans=book.plans + (plan,), activities=book.activities + (act,))))
-        patches, sheets, _ = activity_patch(analysis, [act])
-        state.update(proposal=proposal, documents=tuple(made))
-        row = plan_row(plan, amended.result.plans[-1])
-        return Amendment(amended, (_plans_patch(analysis, row), *patches), sheets)
-
     try:
-        outcome = refresh(path, as_of, today=today, progress=progress, amend=amend)
+        outcome = refresh(path, as_of, today=today, progress=progress,
+                          amend=lambda analysis: proposal_amendment(
+                              analysis, terms, note=note, made=made, state=state))
     except BaseException:
         for made_path in made:
             made_path.unlink(missing_ok=True)

@@ -229,14 +229,45 @@ def test_a_workbook_without_a_control_sheet_refreshes(tmp_path):
     assert outcome.ok and outcome.action == "Refresh"
 
 
-def test_plan_is_not_available_yet_and_changes_nothing(demo):
+def _open_invoice_rows(book, customer: str) -> list[int]:
+    """Rows on Invoices of the customer's invoices a plan can take (Open or Overdue)."""
+    outcome = run(book)  # a refresh first, so Status shows what is open
+    assert outcome.ok
+    return [s.row for s, inv in zip(outcome.analysis.result.invoices,
+                                    outcome.analysis.read.book.invoices)
+            if inv.customer_id == customer and str(s.status) in ("Open", "Overdue")]
+
+
+def test_plan_for_the_selected_invoices(demo):
+    customer = "C019"
+    rows = _open_invoice_rows(demo, customer)
+    assert len(rows) >= 2
     sheet_of(demo, "Control").set("B3", "Plan for selected invoices")
-    outcome = run(demo)
-    assert not outcome.ok
     app = app_of(demo)
-    assert "not available yet" in app.alerts[-1].prompt
-    assert "Nothing was changed" in app.alerts[-1].prompt
-    assert app.writes() == []
+    invoices = sheet_of(demo, "Invoices")
+    app.select(invoices, f"A{rows[0]}:E{rows[0]},A{rows[1]}:E{rows[1]}")
+    chosen = [invoices.value(f"A{r}") for r in rows[:2]]
+    outcome = run(demo)
+    assert outcome.ok, outcome.message
+    (plan,) = outcome.analysis.read.book.plans
+    assert (plan.customer_id, plan.invoice_ids, plan.installments) == (customer, tuple(chosen), 3)
+    plans = sheet_of(demo, "Plans")
+    assert plans.value("A2") == plan.id and plans.value("J2") == "Proposed"
+    assert plans.value("K2") == float(sum(
+        s.balance for s, inv in zip(outcome.analysis.result.invoices,
+                                    outcome.analysis.read.book.invoices) if inv.id in chosen))
+    folder = Path(demo.fullname).parent / "letters" / AS_OF.isoformat()
+    assert list(folder.glob(f"{customer} *payment_plan_agreement.docx"))
+    assert "Added P-1 to Plans" in app.alerts[-1].prompt
+
+
+def test_plan_needs_invoices_of_one_customer(demo):
+    sheet_of(demo, "Control").set("B3", "Plan for selected invoices")
+    app = app_of(demo)
+    app.select(sheet_of(demo, "Invoices"), "A2:A40")
+    outcome = run(demo)
+    assert not outcome.ok and "select invoices of one customer" in app.alerts[-1].prompt
+    assert app.writes("Plans") == []
 
 
 def test_statement_for_the_selected_customer(demo):

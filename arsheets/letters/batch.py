@@ -28,6 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from arsheets import pipeline
+from arsheets.activity_log import Logged, log
 from arsheets.core.ladder import CHASED, Ladder, collection_ladder
 from arsheets.core.payments import group_by_customer
 from arsheets.errors import ArsheetsError, Problem, Where
@@ -57,9 +58,6 @@ from arsheets.letters.render import check_template, find_template
 from arsheets.model import Activity, ActivityType, Channel, Customer, Status
 from arsheets.money import ZERO, fmt_plain
 from arsheets.workbook import schema
-from arsheets.workbook.ownedsheet import OwnedSheet, OwnedTable
-from arsheets.workbook.package import Package
-from arsheets.workbook.styles import Role
 from arsheets.workbook.write import ColumnPatch, SheetPatch, WriteReport
 
 STATEMENT = "Statement"  # the Stage statements are logged with; not a ladder stage
@@ -303,58 +301,11 @@ def check_templates(names: Sequence[str], analysis: pipeline.Analysis) -> None:
 
 # --- logging ------------------------------------------------------------------------------------
 
-_LOG_COLUMNS = ("Date", "Customer", "Invoice", "Type", "Stage", "Summary", "Document")
-
-
 def activity_record(p: Planned, produced: Produced, as_of: date,
                     analysis: pipeline.Analysis) -> Activity:
     ids = tuple(analysis.read.book.invoices[i].id for i in p.invoices)
     return Activity(as_of, p.customer.id, p.activity_type, 0, ids, p.stage, p.summary(),
                     None, None, produced.document)
-
-
-def _values(act: Activity) -> dict[str, object]:
-    return {"Date": act.date, "Customer": act.customer_id, "Invoice": "; ".join(act.invoice_ids),
-            "Type": str(act.type), "Stage": act.stage, "Summary": act.summary,
-            "Document": act.document}
-
-
-def activity_patch(analysis: pipeline.Analysis, acts: Sequence[Activity]
-                   ) -> tuple[tuple[SheetPatch, ...], tuple[OwnedSheet, ...], str]:
-    """The rows to append to Activity; creates the sheet (or its header row) when missing, and
-    adds a missing Invoice/Stage/Summary/Document column at the right of the table."""
-    layout = analysis.read.layouts.get(schema.ACTIVITY.name)
-    rows = [_values(a) for a in acts]
-    if layout is not None:
-        columns = dict(layout.columns)
-        added: list[ColumnPatch] = []
-        nxt = layout.last_column
-        for name in _LOG_COLUMNS:
-            if name not in columns:
-                nxt += 1
-                columns[name] = nxt
-                added.append(ColumnPatch(nxt, schema.ACTIVITY.column(name).kind, name))
-        appends = tuple({columns[k]: v for k, v in row.items() if v not in (None, "")}
-                        for row in rows)
-        return (SheetPatch(layout.name, layout.header_row, tuple(added), (), appends),), (), ""
-    headers = [c.name for c in schema.ACTIVITY.columns]
-    with Package.open(analysis.path) as pkg:
-        existing = pkg.sheet(schema.ACTIVITY.name)
-    if existing is not None:  # there, but empty: write the header row and the rows
-        header = {k: h for k, h in enumerate(headers, start=1)}
-        appends = (header, *({headers.index(k) + 1: v for k, v in row.items()
-                              if v not in (None, "")} for row in rows))
-        return (SheetPatch(existing.name, 0, (), (), appends),), (), "headers"
-    roles = {"Date": Role.DATE, "Promise Date": Role.DATE, "Promise Amount": Role.MONEY}
-    grid = [[(h, Role.HEADER) for h in headers]]
-    for row in rows:
-        grid.append([(row.get(h) if row.get(h) not in ("",) else None, roles.get(h, Role.TEXT))
-                     for h in headers])
-    sheet = OwnedSheet(schema.ACTIVITY.name, grid,
-                       widths=tuple(c.width for c in schema.ACTIVITY.columns), freeze_rows=1,
-                       table=OwnedTable(schema.ACTIVITY.table, 1, tuple(headers),
-                                        style="TableStyleLight1"))
-    return (), (sheet,), "sheet"
 
 
 def relative_to(path: Path, base: Path) -> str:
@@ -413,15 +364,9 @@ def run_batch(path: str | Path, as_of: date | None = None, *,
         if options.send and confirm is not None and any(p.email for p in planned):
             if not confirm([p for p in planned if p.email], smtp):
                 raise _Stop(analysis, planned, True, warnings)
-        produced = _produce(analysis, planned, options, made, on_render, state)
-        acts = [activity_record(pr.planned, pr, analysis.as_of, analysis) for pr in produced]
-        book = analysis.read.book
-        amended = replace(analysis.read, book=replace(book, activities=book.activities
-                                                      + tuple(acts)))
-        patches, sheets, created = activity_patch(analysis, acts)
-        state.update(planned=tuple(planned), produced=tuple(produced), created=created)
-        return pipeline.Amendment(pipeline.analysis_of(path, analysis.as_of, amended),
-                                  patches, sheets)
+        produced, logged = produce_and_log(analysis, planned, options, made, on_render, state)
+        state.update(planned=tuple(planned), produced=tuple(produced), created=logged.created)
+        return logged.amendment()
 
     try:
         outcome = pipeline.refresh(path, as_of, today=today, progress=progress, amend=amend)
@@ -439,6 +384,16 @@ def run_batch(path: str | Path, as_of: date | None = None, *,
     if options.send:
         _send(path, result, smtp, today)
     return result
+
+
+def produce_and_log(analysis: pipeline.Analysis, planned: Sequence[Planned],
+                    options: BatchOptions, made: list[Path], on_render: RenderProgress | None,
+                    state: dict) -> tuple[list[Produced], Logged]:
+    """Write the planned letters (every file made is added to ``made``, so a caller whose
+    workbook write then fails can remove them) and log them in Activity."""
+    produced = _produce(analysis, planned, options, made, on_render, state)
+    acts = [activity_record(pr.planned, pr, analysis.as_of, analysis) for pr in produced]
+    return produced, log(analysis, acts)
 
 
 def _produce(analysis: pipeline.Analysis, planned: Sequence[Planned], options: BatchOptions,
@@ -575,6 +530,6 @@ def _log_unsent(path: Path, as_of: date, failed: Sequence[Produced], today: date
 
 
 __all__ = [
-    "BatchOptions", "BatchOutcome", "Planned", "Produced", "STATEMENT", "activity_patch",
+    "BatchOptions", "BatchOutcome", "Planned", "Produced", "STATEMENT", "produce_and_log",
     "check_templates", "humanize", "ladder_of", "plan_letters", "route_email", "run_batch",
 ]
