@@ -20,8 +20,8 @@ from rich.table import Table
 
 from . import __version__, pipeline
 from .errors import ArsheetsError, Problem
-from .model import AgingReport, Refresh
-from .money import fmt_plain
+from .model import AgingReport, Book, Refresh
+from .money import ZERO, fmt_plain
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_STOPPED = 0, 1, 2
 
@@ -98,14 +98,38 @@ def aging_table(report: AgingReport) -> Table:
     return table
 
 
-def print_summary(result: Refresh) -> None:
+ATTENTION_ROWS = 8
+
+
+def attention_table(book: Book, result: Refresh) -> Table | None:
+    """The customers most overdue, with what to do next: where a bookkeeper starts the day."""
+    names = {c.id: c.name for c in book.customers}
+    owing = sorted((c for c in result.customers if c.overdue > 0 or c.credit_hold),
+                   key=lambda c: (-c.overdue, c.customer_id))[:ATTENTION_ROWS]
+    if not owing:
+        return None
+    table = Table(title="Needs attention", title_justify="left")
+    table.add_column("Customer")
+    table.add_column("Overdue", justify="right")
+    table.add_column("Oldest", justify="right")
+    table.add_column("Next action", overflow="fold")
+    for c in owing:
+        table.add_row(f"{c.customer_id} {names.get(c.customer_id, '')}", fmt_plain(c.overdue),
+                      f"{c.oldest_days_overdue} d", c.next_action)
+    return table
+
+
+def print_summary(book: Book, result: Refresh) -> None:
     report = result.aging
     out.print(aging_table(report))
-    holds = [c for c in result.customers if c.credit_hold]
-    overdue = sum((c.overdue for c in result.customers), start=report.total * 0)
+    holds = sum(1 for c in result.customers if c.credit_hold)
+    overdue = sum((c.overdue for c in result.customers), start=ZERO)
     dso = f"{report.dso} days" if report.dso is not None else "n/a (no credit sales)"
-    out.print(f"Overdue: {fmt_plain(overdue)}   DSO: {dso}   "
-              f"Customers on credit hold: {len(holds)}")
+    out.print(f"Overdue (not disputed, on hold or in a plan): {fmt_plain(overdue)}   DSO: {dso}   "
+              f"On credit hold: {counted(holds, 'customers')}")
+    attention = attention_table(book, result)
+    if attention is not None:
+        out.print(attention)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -174,7 +198,7 @@ def demo(directory: Path, as_of: date | None) -> None:
     out.print(f"{counted(len(book.customers), 'customers')}, "
               f"{counted(len(book.invoices), 'invoices')}, "
               f"{counted(len(book.payments), 'payments')}, refreshed as of {when.isoformat()}.")
-    print_summary(analysis.result)
+    print_summary(analysis.read.book, analysis.result)
     print_problems(analysis.problems)
     out.print(f"Open it in Excel, or try: arsheets check {path}")
     sys.exit(EXIT_PROBLEMS if analysis.problems else EXIT_OK)
@@ -254,7 +278,7 @@ def refresh(workbook: Path, as_of: date | None, dry_run: bool, limit: int) -> No
                   f"{written.cells_written:,} cells written.")
         if written.backup_path:
             out.print(f"Backup of the previous file: {written.backup_path}")
-        print_summary(analysis.result)
+        print_summary(analysis.read.book, analysis.result)
     print_problems(analysis.problems)
     sys.exit(EXIT_PROBLEMS if analysis.problems else EXIT_OK)
 

@@ -233,9 +233,17 @@ def test_one_letter_per_customer_at_the_highest_unsent_stage_listing_every_open_
     # the credit note was applied to INV-A (oldest due): 300 - 25
     assert letter.amount_due == m("575.00")
     assert result.customers[0].stage == "Second reminder"
-    # A's second reminder logged alone: B's first reminder is still unsent
+    # A's second reminder logged alone: B's first reminder is unsent, but the customer is not
+    # taken down the ladder while A is unpaid; B joins the next letter at or above that rung
     logged = [act(DUE, stage="Second reminder", ids=["INV-A"])]
     result, ladder = run(DUE, [a, b, c], activities=logged)
+    assert ladder.letters == ()
+    result, ladder = run(due_plus(28), [a, b, c], activities=logged)  # B at day 30
+    (letter,) = ladder.letters
+    assert letter.step.stage == "Second reminder"
+    assert [result.invoices[i].invoice_id for i in letter.invoices] == ["INV-A", "INV-B", "INV-C"]
+    # once A is paid, B's own rung counts again
+    result, ladder = run(DUE, [a, b, c], [pay(DUE, "300.00", target="INV-A")], activities=logged)
     assert [lt.step.stage for lt in ladder.letters] == ["First reminder"]
     # logged for every invoice the letter listed: nothing more until a higher rung
     logged = [act(DUE, stage="Second reminder", ids=["INV-A", "INV-B", "INV-C"])]
@@ -367,14 +375,16 @@ def test_chronic_late_payers_keep_the_invoice_more_often_note():
 
 
 def test_customer_next_action_combines_the_letter_and_the_call():
-    a = invoice("INV-A", due=due_plus(-65))
-    logged = [act(due_plus(-65 + 30), stage="Second reminder", ids=["INV-A"])]
-    b = invoice("INV-B", "200.00", due=due_plus(-2))
+    a = invoice("INV-A", due=due_plus(-65))  # day 65: the call rung; only a first reminder sent
+    logged = [act(due_plus(-64), stage="First reminder", ids=["INV-A"])]
+    b = invoice("INV-B", "200.00", due=due_plus(-2))  # day 2: first reminder
     result, ladder = run(DUE, [a, b], activities=logged)
     c = result.customers[0]
-    assert c.next_action == ("Send the First reminder letter by e-mail; Call Dana Ruiz (AP) at "
+    assert c.next_action == ("Send the Second reminder letter by e-mail; Call Dana Ruiz (AP) at "
                              "555-0142: ask when INV-A will be paid (1,000.00 due)")
     assert c.stage == "Phone call"
+    (letter,) = ladder.letters
+    assert letter.step.stage == "Second reminder" and len(letter.invoices) == 2
 
 
 # --- custom ladders ---------------------------------------------------------------------------

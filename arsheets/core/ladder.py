@@ -264,6 +264,7 @@ def collection_ladder(book: Book, as_of: date, groups: dict[str, Group],
         broken_ids = set(p.invoice_ids) if broken and p.invoice_ids else None
 
         top_reached = -1
+        sent_k = -1  # the highest letter already sent about an invoice still open
         letter_k, letter_since = -1, None
         call_k, call_items = -1, []
         upcoming: tuple[date, int, int] | None = None  # (date, step, invoice)
@@ -278,6 +279,8 @@ def collection_ladder(book: Book, as_of: date, groups: dict[str, Group],
                 if k > d and when >= inv.invoice_date:
                     d = k
             top_reached = max(top_reached, r)
+            if d >= 0:
+                sent_k = max(sent_k, letter_at[d])
             stage = steps[r].stage if r >= 0 else ""
             nxt = max(r, d) + 1
             # the invoice's own action
@@ -323,6 +326,11 @@ def collection_ladder(book: Book, as_of: date, groups: dict[str, Group],
                 if upcoming is None or when < upcoming[0]:
                     upcoming = (when, nxt, i)
 
+        if letter_k < sent_k:
+            # Never down the ladder: a customer already sent a final notice about an invoice
+            # still unpaid gets no courtesy reminder about a newer one; the newer invoice joins
+            # the next letter at or above that rung.
+            letter_k, letter_since = -1, None
         if letter_k >= 0 and not paused:
             letters.append(LetterDue(cid, ci, steps[letter_k], tuple(chased),
                                      sum((invoices[i].amount_due for i in chased), ZERO),
