@@ -182,7 +182,7 @@ def demo(directory: Path, as_of: date | None) -> None:
 
     when = as_of or date.today()
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "arsheets-demo.xlsx"
+    path = directory / "arsheets_demo.xlsx"  # a Python module name, so excel-setup takes it
     if path.exists():
         check_not_open(path)
         make_backup(path)

@@ -170,7 +170,7 @@ def test_demo_builds_and_refreshes_a_sample_workbook(tmp_path):
     as_of = date(2024, 6, 28)
     result = run("demo", tmp_path / "demo", "--as-of", as_of)
     assert result.exit_code == 0, result.output
-    path = tmp_path / "demo" / "arsheets-demo.xlsx"
+    path = tmp_path / "demo" / "arsheets_demo.xlsx"
     text = out(result)
     book_, _ = demo_book(as_of)
     assert f"Sample workbook: {path}" in text
@@ -190,7 +190,7 @@ def test_demo_builds_and_refreshes_a_sample_workbook(tmp_path):
 def test_running_demo_again_keeps_a_backup_of_the_first(tmp_path):
     folder = tmp_path / "demo"
     assert run("demo", folder, "--as-of", "2024-06-28").exit_code == 0
-    path = folder / "arsheets-demo.xlsx"
+    path = folder / "arsheets_demo.xlsx"
     first = path.read_bytes()
     assert run("demo", folder, "--as-of", "2024-07-15").exit_code == 0
     assert path.read_bytes() != first
