@@ -149,6 +149,9 @@ def test_rows_naming_a_left_out_customer_are_left_out_too(tmp_path):
     ]
 
 
+MEANWHILE = "; meanwhile the payment is applied to the oldest invoices)"
+
+
 @pytest.mark.parametrize("payment, message", [
     ({"Amount": 0}, "Payments!D2: Amount 0.00 is not more than 0 (payments must be positive; to "
                     "undo a payment, clear its row)"),
@@ -158,15 +161,16 @@ def test_rows_naming_a_left_out_customer_are_left_out_too(tmp_path):
     ({"Customer": "C-9"}, "Payments!B2: no customer 'C-9' on Customers (add it to Customers, or "
                           "fix the id)"),
     ({"Invoice": "INV-9"}, "Payments!C2: no invoice or plan 'INV-9' (fix the number, or leave it "
-                           "blank to apply the payment oldest first)"),
-    ({"Invoice": "inv-1"}, "Payments!C2: no invoice or plan 'inv-1' (did you mean 'INV-1'?)"),
-    ({"Invoice": "p-1"}, "Payments!C2: no invoice or plan 'p-1' (did you mean 'P-1'?)"),
+                           "blank" + MEANWHILE),
+    ({"Invoice": "inv-1"}, "Payments!C2: no invoice or plan 'inv-1' (did you mean 'INV-1'?"
+                           + MEANWHILE),
+    ({"Invoice": "p-1"}, "Payments!C2: no invoice or plan 'p-1' (did you mean 'P-1'?" + MEANWHILE),
     ({"Invoice": "INV-2"}, "Payments!C2: invoice 'INV-2' belongs to customer 'C-02', not 'C-01' "
-                           "(check the customer or the number)"),
+                           "(check the customer or the number" + MEANWHILE),
     ({"Invoice": "INV-3"}, "Payments!C2: invoice 'INV-3' is left out until Invoices row 4 is "
-                           "fixed (fix that row first)"),
+                           "fixed (fix that row first" + MEANWHILE),
     ({"Invoice": "P-2"}, "Payments!C2: plan 'P-2' belongs to customer 'C-02', not 'C-01' (check "
-                         "the customer or the number)"),
+                         "the customer or the number" + MEANWHILE),
 ])
 def test_payment_row_problems(tmp_path, payment, message):
     found = problems(tmp_path, customers=[CUSTOMER, C2],
@@ -177,10 +181,27 @@ def test_payment_row_problems(tmp_path, payment, message):
     assert found == ["Invoices!E4: 'x' is not an amount (type it like 1234.56)", message]
 
 
+@pytest.mark.parametrize("target", ["INV-9", "INV-2", "INV-3", "P-2"])
+def test_a_payment_naming_the_wrong_invoice_still_counts(tmp_path, target):
+    """Money received is a fact; the reference is a hint. The payment stays in the book, placed
+    oldest first, so the customer's balance is not overstated while the reference is wrong."""
+    path = contract_book(tmp_path / "book.xlsx", customers=[CUSTOMER, C2],
+                         invoices=[INVOICE, {**INVOICE, "Invoice": "INV-2", "Customer": "C-02"},
+                                   {**INVOICE, "Invoice": "INV-3", "Amount": "x"}],
+                         plans=[PLAN, {**PLAN, "Plan": "P-2", "Customer": "C-02",
+                                       "Invoices": "INV-2"}],
+                         payments=[{**PAY, "Invoice": target}])
+    read = read_workbook(path)
+    (payment,) = read.book.payments
+    assert payment.target is None and payment.row == 2
+    assert any(str(p).startswith("Payments!C2:") for p in read.problems)
+
+
 def test_a_payment_naming_a_left_out_plan(tmp_path):
     assert problems(tmp_path, plans=[{**PLAN, "Installments": "x"}],
                     payments=[{**PAY, "Invoice": "P-1"}]) == [
-        "Payments!C2: plan 'P-1' is left out until Plans row 2 is fixed (fix that row first)",
+        "Payments!C2: plan 'P-1' is left out until Plans row 2 is fixed (fix that row first"
+        + MEANWHILE,
         "Plans!F2: 'x' is not a whole number (type it like 30)"]
 
 

@@ -523,13 +523,14 @@ def _batched(rows: Iterable, size: int = 4096) -> Iterable[list]:
 class RowProblems:
     """Collects one row's problems; ``problems("Amount", "...")`` addresses the Amount cell."""
 
-    __slots__ = ("sheet", "columns", "row", "probs")
+    __slots__ = ("sheet", "columns", "row", "probs", "notes")
 
     def __init__(self, sheet: str, columns: Mapping[str, int]):
         self.sheet = sheet
         self.columns = columns
         self.row = 0
         self.probs: list[Problem] = []
+        self.notes: list[Problem] = []  # problems that leave the row in (shown all the same)
 
     def __call__(self, field_name: str, message: str, hint: str = "") -> None:
         self.probs.append(Problem(Where(self.sheet, self.row, self.columns.get(field_name)),
@@ -545,7 +546,8 @@ class SheetRows:
 
     layout: SheetLayout
     records: dict[int, object] = field(default_factory=dict)
-    problems: dict[int, list[Problem]] = field(default_factory=dict)
+    problems: dict[int, list[Problem]] = field(default_factory=dict)  # rows left out
+    notes: dict[int, list[Problem]] = field(default_factory=dict)  # rows kept, with a problem
     rows: list[int] = field(default_factory=list)
     first: dict[str, int] = field(default_factory=dict)  # key id -> its first row
 
@@ -554,8 +556,9 @@ class SheetRows:
 
     def all_problems(self) -> list[Problem]:
         out: list[Problem] = []
-        for row in sorted(self.problems):
-            out.extend(sorted(self.problems[row], key=lambda p: p.where.column or 0))
+        for row in sorted({*self.problems, *self.notes}):
+            found = [*self.problems.get(row, ()), *self.notes.get(row, ())]
+            out.extend(sorted(found, key=lambda p: p.where.column or 0))
         return out
 
     def final_records(self) -> list:
@@ -688,13 +691,15 @@ class BookReader:
                                            "every row needs one; fill it in, or clear the row"
                                            if is_key else "fill it in, or clear the row"))
             if bad is None:
-                collector.probs = []
+                collector.probs, collector.notes = [], []
                 collector.row = row
                 record = build(row, vals, collector, False)
                 if collector.probs:
                     problems[row] = collector.probs
                 elif record is not None:
                     records[row] = record
+                if collector.notes:
+                    out.notes[row] = collector.notes
             else:
                 collector.probs = bad
                 collector.row = row
@@ -780,7 +785,7 @@ class BookReader:
                 if "," in iid and not plans:
                     hint = "separate invoices with ';'"
                 elif plans:
-                    hint = "fix the number, or leave it blank to apply the payment oldest first"
+                    hint = "fix the number, or leave it blank"
                 else:
                     hint = "fix the number"
             problem(field_name, f"no {what} {quote(iid)}", hint)
@@ -932,13 +937,21 @@ class BookReader:
             if amount is not None and amount <= zero:
                 problem("Amount", f"Amount {amount} is not more than 0",
                         "payments must be positive; to undo a payment, clear its row")
+            if problem.probs or bad:
+                return None
             if target is not None:
                 first = inv_first.get(target)
                 rec = inv_records.get(first) if first is not None else None
                 if rec is None or first in inv_bad or rec.customer_id != cid:
                     check_invoice(target, cid, problem, "Invoice", plans=True)
-            if problem.probs or bad:
-                return None
+                    if problem.probs:
+                        # The money was received all the same: leaving it out would overstate
+                        # what the customer owes (and could send a reminder for money paid).
+                        problem.notes = [Problem(p.where, p.message, f"{p.hint}; meanwhile the "
+                                                 "payment is applied to the oldest invoices")
+                                         for p in problem.probs]
+                        problem.probs = []
+                        target = None
             return Payment(d, cid, amount, row, target, method or "", reference or "")
 
         return self.read_sheet(src, schema.PAYMENTS, layout, build)
