@@ -84,7 +84,8 @@ def print_problems(problems: tuple[Problem, ...]) -> None:
     if not problems:
         return
     out.print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} "
-              "(a row with a problem is left out of every figure until it is fixed):")
+              "(a row with a problem is left out of the figures until it is fixed, unless its "
+              "message says otherwise):")
     for problem in problems:
         out.print(f"  {problem}")
 

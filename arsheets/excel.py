@@ -734,8 +734,9 @@ def problems_text(problems: Sequence[Problem]) -> str:
     if not problems:
         return "No problems found."
     n = len(problems)
-    lines = [f"{n} problem{'s' if n != 1 else ''} (a row with a problem is left out of every "
-             "figure until it is fixed; each is in its row's Problems cell):"]
+    lines = [f"{n} problem{'s' if n != 1 else ''} (a row with a problem is left out of the "
+             "figures until it is fixed, unless its message says otherwise; each is in its row's "
+             "Problems cell):"]
     lines += [f"- {p}" for p in problems[:SHOWN_PROBLEMS]]
     if n > SHOWN_PROBLEMS:
         lines.append(f"... and {n - SHOWN_PROBLEMS:,} more.")

@@ -1,12 +1,14 @@
 """Cell values -> typed records, every problem with its cell address.
 
 The reader's rule: a row with a problem is left out of every figure until it is fixed, and its Problems
-cell says why. Structural problems (a missing sheet or header) are collected by the caller and raised
+cell says why. The one exception is a payment naming an invoice or plan that can't take it: the money
+was received, so it stays in, placed oldest first, and the problem says so. Structural problems (a missing sheet or header) are collected by the caller and raised
 together before anything is written; row problems are returned as values.
 
 Sheets are read in dependency order (Customers, Invoices, Plans, Payments, Activity) so a row that
-names another row can be checked against it as it is read: an unknown or left-out customer, invoice or
-plan leaves the naming row out too, with a problem that says which row to fix first.
+names another row can be checked against it as it is read: an unknown or left-out customer (or, for
+an invoice or activity, plan) leaves the naming row out too, with a problem that says which row to fix
+first.
 """
 
 from __future__ import annotations
