@@ -7,6 +7,7 @@ structural error). Problems go to standard output, progress to standard error.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,9 +26,22 @@ from .money import ZERO, fmt_plain
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_STOPPED = 0, 1, 2
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class TextConsole(Console):
+    """Cell text reaches the terminal as text: a control character (the ESC that starts a terminal
+    command, say) is shown as ``\\x1b`` rather than obeyed."""
+
+    def render_str(self, text: str, **kwargs):
+        if _CONTROL.search(text):
+            text = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+        return super().render_str(text, **kwargs)
+
+
 # No markup: paths, customer names and cell text print as they are ("AR [final].xlsx").
-out = Console(highlight=False, soft_wrap=True, markup=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+out = TextConsole(highlight=False, soft_wrap=True, markup=False)
+err = TextConsole(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 class DateParam(click.ParamType):
@@ -49,7 +63,7 @@ AS_OF = click.option("--as-of", type=DateParam(), default=None,
 
 @contextmanager
 def progress_bar(enabled: bool) -> Iterator[pipeline.Progress | None]:
-    """A progress line per sheet on standard error, for long reads and writes."""
+    """A progress line per sheet read and written, on standard error."""
     if not enabled:
         yield None
         return
@@ -58,10 +72,10 @@ def progress_bar(enabled: bool) -> Iterator[pipeline.Progress | None]:
                   console=err, transient=True) as bar:
         tasks: dict[str, int] = {}
 
-        def report(sheet: str, rows: int) -> None:
-            if sheet not in tasks:
-                tasks[sheet] = bar.add_task(sheet, total=None)
-            bar.update(tasks[sheet], completed=rows)
+        def report(what: str, rows: int) -> None:  # what: "Reading Invoices", "Writing Invoices"
+            if what not in tasks:
+                tasks[what] = bar.add_task(what, total=None)
+            bar.update(tasks[what], completed=rows)
 
         yield report
 

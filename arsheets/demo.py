@@ -625,7 +625,7 @@ class _Demo:
         return out
 
     def plan_activity(self) -> None:
-        rng, a = self.rng, self.as_of
+        a = self.as_of
         ladder = [s for s in DEFAULT_LADDER if s.days > 0 and s.action in ("Letter", "Call")]
         watched = [DEMO_ROLES[r] for r in ("slow", "chronic_late", "credit_hold", "promise",
                                             "partial")] + ["C023", "C027", "C030"]

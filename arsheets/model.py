@@ -6,6 +6,8 @@ record remembers the worksheet ``row`` it came from, so results and problems can
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -332,3 +334,52 @@ class Refresh:
     aging: AgingReport
     problems: tuple = field(default=())  # tuple[Problem, ...] found by the core
     plans: tuple = field(default=())  # tuple[core.plan_book.PlanResult, ...], like book.plans
+
+
+# --- building records fast ----------------------------------------------------------------------
+
+
+def fast_constructor(cls: type) -> Callable:
+    """A positional constructor for a frozen, slotted dataclass that sets the slots directly.
+
+    A frozen dataclass's ``__init__`` goes through ``object.__setattr__`` once per field, which costs
+    more than half of building a record; this builds the same object in less than half the time. Any
+    class it cannot handle the same way (``__post_init__``, fields outside ``__init__``, no slots) gets
+    its own constructor back. The reader builds a million records with it, the core a million
+    results.
+    """
+    if not dataclasses.is_dataclass(cls) or hasattr(cls, "__post_init__") \
+            or "__slots__" not in cls.__dict__:
+        return cls
+    fields = dataclasses.fields(cls)
+    if any(not f.init for f in fields):
+        return cls
+    names = [f.name for f in fields]
+    namespace: dict[str, object] = {"_new": object.__new__, "_cls": cls}
+    for n in names:
+        namespace[f"_set_{n}"] = cls.__dict__[n].__set__
+    lines = [f"def make({', '.join('a_' + n for n in names)}):", "    o = _new(_cls)"]
+    lines += [f"    _set_{n}(o, a_{n})" for n in names]
+    lines.append("    return o")
+    exec("\n".join(lines), namespace)  # noqa: S102 - generated from the dataclass's own fields
+    make = namespace["make"]
+    make.__doc__ = f"{cls.__name__}({', '.join(names)}), all positional"  # type: ignore[union-attr]
+    return make  # type: ignore[return-value]
+
+
+def fast_replacer(cls: type, *names: str) -> Callable:
+    """``make(obj, *values)``: a copy of ``obj`` with the fields ``names`` set to ``values``, as
+    ``dataclasses.replace(obj, **dict(zip(names, values)))`` gives, built like
+    :func:`fast_constructor` (for a class it cannot handle, through ``replace`` itself)."""
+    if fast_constructor(cls) is cls:
+        return lambda obj, *values: dataclasses.replace(obj, **dict(zip(names, values)))
+    fields = [f.name for f in dataclasses.fields(cls)]
+    namespace: dict[str, object] = {"_new": object.__new__, "_cls": cls}
+    for n in fields:
+        namespace[f"_set_{n}"] = cls.__dict__[n].__set__
+    lines = [f"def make(o, {', '.join('a_' + n for n in names)}):", "    c = _new(_cls)"]
+    lines += [f"    _set_{n}(c, a_{n})" if n in names else f"    _set_{n}(c, o.{n})"
+              for n in fields]
+    lines.append("    return c")
+    exec("\n".join(lines), namespace)  # noqa: S102 - generated from the dataclass's own fields
+    return namespace["make"]  # type: ignore[return-value]

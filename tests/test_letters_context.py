@@ -14,6 +14,7 @@ from arsheets.letters.context import (
     holiday_calendar,
     pay_by_date,
 )
+from arsheets.errors import ArsheetsError
 from arsheets.letters.errors import LetterError
 from arsheets.model import AgingRow, Plan
 
@@ -56,9 +57,9 @@ def test_pay_by_uses_the_settings_calendar_and_region():
 
 
 def test_unknown_holiday_country_or_region_is_a_clear_error():
-    with pytest.raises(LetterError, match="Holiday Country 'XX'"):
+    with pytest.raises(ArsheetsError, match="Holiday Country 'XX'"):
         ctx(settings=replace(SETTINGS, holiday_country="XX"))
-    with pytest.raises(LetterError, match="Holiday Region 'ZZ' is not a region of US"):
+    with pytest.raises(ArsheetsError, match="Holiday Region 'ZZ' is not a region of US"):
         ctx(settings=replace(SETTINGS, holiday_region="ZZ"))
 
 

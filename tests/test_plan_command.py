@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from arsheets import cli, pipeline
-from arsheets.model import (Book, Customer, FeeKind, FeePolicy, Frequency, Invoice, Payment, Plan,
+from arsheets.model import (Book, Customer, Frequency, Invoice, Payment, Plan,
                             PlanStatus, Settings)
 from arsheets.workbook.template import build_workbook
 

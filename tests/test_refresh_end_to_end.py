@@ -111,6 +111,16 @@ def test_refreshing_twice_with_the_same_as_of_gives_identical_files(tmp_path, de
 
 # --- owned columns the bookkeeper's sheet lacks ---------------------------------------------------
 
+def test_progress_is_reported_for_each_sheet_read_and_written(tmp_path):
+    path = contract_book(tmp_path / "book.xlsx", invoices=INVOICES, payments=PAYMENTS)
+    seen: list[tuple[str, int]] = []
+    pipeline.refresh(path, AS_OF, progress=lambda what, rows: seen.append((what, rows)))
+    assert ("Reading Invoices", 2) in seen and ("Reading Payments", 1) in seen
+    writes = [step for step in seen if step[0] == "Writing Invoices"]
+    assert writes == [("Writing Invoices", 0), ("Writing Invoices", 2)]  # started, then done
+    assert seen.index(("Reading Payments", 1)) < seen.index(writes[0])
+
+
 def test_missing_owned_columns_are_added_after_the_last_used_column(tmp_path):
     headers = [*INV_INPUTS, "Paid", "Balance", "Status", "My Notes"]  # N: the bookkeeper's own
     path = contract_book(tmp_path / "book.xlsx", tables=True, headers={"Invoices": headers},

@@ -192,8 +192,10 @@ def test_edge_spaces_control_characters_and_long_text(tmp_path):
     patch(book, [(2, (None, "  padded ")), (3, (None, "a\x00b\x1fc\ufffed")),
                  (4, (None, "x" * 40000))])
     assert b'<t xml:space="preserve">  padded </t>' in cell(book, "D2")
+    # control characters as Excel writes them (XML cannot hold them); U+FFFE cannot be kept
+    assert b"<t>a_x0000_b_x001F_cd</t>" in cell(book, "D3")
     rows = values(book)
-    assert rows[1][3] == "  padded " and rows[2][3] == "abcd"
+    assert rows[1][3] == "  padded " and calamine(book)[2][3] == "a\x00b\x1fcd"
     assert len(rows[3][3]) == 32767 and rows[3][3].endswith("\u2026")
 
 

@@ -323,3 +323,36 @@ def inline_row(r: int | None, values: Sequence[object], *, refs: bool = True) ->
                          f"</{{p}}is></{{p}}c>")
     row_attr = f' r="{r}"' if r is not None else ""
     return f"<{{p}}row{row_attr}>" + "".join(cells) + "</{p}row>"
+
+
+# --- altering a package ----------------------------------------------------------------------------
+
+
+def rewrite_parts(source: str | Path, target: str | Path,
+                  edits: Mapping[str, object]) -> Path:
+    """A copy of the package ``source`` at ``target`` with some parts changed: ``edits`` maps a part
+    name to new bytes, or to a function of the old bytes (a name not in the package is added)."""
+    target = Path(target)
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name in zin.namelist():
+            data = zin.read(name)
+            edit = edits.get(name)
+            zout.writestr(name, edit(data) if callable(edit) else data if edit is None else edit)
+        for name, edit in edits.items():
+            if name not in zin.namelist():
+                zout.writestr(name, edit)
+    return target
+
+
+def with_doctype(xml: bytes, doctype: bytes) -> bytes:
+    """An XML part with ``doctype`` put after its XML declaration (or at its start)."""
+    if xml.startswith(b"<?xml"):
+        end = xml.index(b"?>") + 2
+        return xml[:end] + doctype + xml[end:]
+    return doctype + xml
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` and its bytes (empty folders do not count)."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}

@@ -14,7 +14,6 @@ from datetime import date
 from pathlib import Path
 
 import click
-from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
                            TimeElapsedColumn)
 from rich.table import Table
@@ -123,7 +122,7 @@ def commands() -> list[click.Command]:
         if out.is_terminal:
             out.print(table)
         else:  # piped or captured: whole lines, not a table folded to 80 columns
-            Console(file=out.file, width=200, highlight=False, markup=False).print(table)
+            cli.TextConsole(file=out.file, width=200, highlight=False, markup=False).print(table)
         n = len(outcome.planned)
         plural = f"{n} {what}{'s' if n != 1 else ''}"
         if options.dry_run:

@@ -15,13 +15,13 @@ _TENTH = Decimal("0.1")
 # Held invoices still count as overdue debt for Oldest Days Overdue; written-off ones do not.
 _STILL_OWED = frozenset({Status.OVERDUE, Status.DISPUTED, Status.ON_HOLD, Status.AGENCY})
 _HOLD_WORTHY = frozenset({Status.OVERDUE, Status.AGENCY})
-_HELD = {hold: Status(hold.value) for hold in Hold}
+HELD = {hold: Status(hold.value) for hold in Hold}  # a held invoice's status
 
 
 def invoice_status(invoice: Invoice, balance: Decimal, days_overdue: int,
                    in_plan: bool = False) -> Status:
     if invoice.hold is not None:
-        return _HELD[invoice.hold]
+        return HELD[invoice.hold]
     if invoice.amount < 0:
         return Status.CREDIT if balance < 0 else Status.PAID
     if not balance:

@@ -25,12 +25,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Container, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
 from ..model import (Activity, ActivityType, Book, Customer, CustomerStatus, InvoiceStatus,
-                     LadderStep, Status)
+                     LadderStep, Status, fast_replacer)
 from ..money import ZERO, fmt_plain
 from .calendar import roll_forward
 from .customers import chronic_late_action
@@ -104,11 +104,18 @@ class Ladder:
               ) -> tuple[list[InvoiceStatus], list[CustomerStatus]]:
         """The statuses with Stage, Next Action and Next Action Date filled in."""
         out = list(invoices)
+        with_action = _INVOICE_ACTION
         for i, a in self.invoices.items():
-            out[i] = replace(out[i], stage=a.stage, next_action=a.text, next_action_date=a.when)
-        people = [replace(c, stage=a.stage, next_action=a.text, next_action_date=a.when)
+            out[i] = with_action(out[i], a.stage, a.text, a.when)
+        with_action = _CUSTOMER_ACTION
+        people = [with_action(c, a.stage, a.text, a.when)
                   for c, a in zip(customers, self.customers, strict=True)]
         return out, people
+
+
+# dataclasses.replace(status, stage=..., next_action=..., next_action_date=...), four times faster
+_INVOICE_ACTION = fast_replacer(InvoiceStatus, "stage", "next_action", "next_action_date")
+_CUSTOMER_ACTION = fast_replacer(CustomerStatus, "stage", "next_action", "next_action_date")
 
 
 # --- wording ------------------------------------------------------------------------------------
@@ -243,7 +250,14 @@ def collection_ladder(book: Book, as_of: date, groups: dict[str, Group],
         else:
             blanket.setdefault(cid, []).append((act.date, k))
 
-    roll = lambda d: roll_forward(d, holidays)  # noqa: E731
+    rolled: dict[date, date] = {}  # a few hundred distinct dates, rolled once each
+
+    def roll(day: date) -> date:
+        found = rolled.get(day)
+        if found is None:
+            found = rolled[day] = roll_forward(day, holidays)
+        return found
+
     inv_out: dict[int, Action] = {}
     cust_out: list[Action] = []
     letters: list[LetterDue] = []

@@ -21,13 +21,17 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from ..errors import Problem, Where
-from ..model import Allocation, Book, Invoice, PaymentStatus
+from ..model import Allocation, Book, Invoice, PaymentStatus, fast_constructor
 from ..money import ZERO, cents
 
 # (date, balance after) for each application that left an invoice open, in date order.
 History = Sequence[tuple[date, Decimal]]
 
 _CREDIT, _PAYMENT = 0, 1  # same-day order: credit notes before payments
+
+# Positional constructors that set the slots directly: a million payments make a million of each.
+_status = fast_constructor(PaymentStatus)  # (row, applied, unapplied, future)
+_allocation = fast_constructor(Allocation)  # (invoice_id, amount)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +43,10 @@ class Group:
 
     invoices: array = field(default_factory=lambda: array("q"))
     payments: array = field(default_factory=lambda: array("q"))
+
+
+def _shared(seen: dict[date, date], day: date) -> date:
+    return seen.setdefault(day, day)
 
 
 def group_by_customer(book: Book) -> dict[str, Group]:
@@ -105,7 +113,10 @@ class _Run:
         settings = book.settings
         default = timedelta(days=settings.default_terms)
         terms = {c.id: timedelta(days=c.terms) for c in book.customers if c.terms is not None}
-        self.due = [inv.due_date or inv.invoice_date + terms.get(inv.customer_id, default)
+        # one date object per distinct due date (a million invoices share a few hundred dates)
+        days: dict[date, date] = {}
+        self.due = [inv.due_date or _shared(days, inv.invoice_date
+                                            + terms.get(inv.customer_id, default))
                     for inv in book.invoices]
         self.balance = [inv.amount for inv in book.invoices]
         self.settled_on: list[date | None] = [None] * len(book.invoices)
@@ -120,6 +131,8 @@ class _Run:
     def customer(self, customer_id: str, group: Group) -> None:
         invoices, payments, as_of = self.book.invoices, self.book.payments, self.as_of
         balance, due, statuses, take = self.balance, self.due, self.payments, self._take
+        closed_from = self.closed_from  # usually empty: no plan in force
+        routed = self.routed
         # Oldest first; held invoices only ever take money a payment names, so they are left out.
         queue = [i for i in group.invoices if invoices[i].amount > ZERO and invoices[i].hold is None]
         queue.sort(key=lambda i: (due[i], invoices[i].invoice_date, invoices[i].id))
@@ -127,12 +140,12 @@ class _Run:
                   if invoices[i].amount < ZERO and invoices[i].invoice_date <= as_of]
         for k in group.payments:
             pay = payments[k]
-            if k in self.routed:
+            if routed and k in routed:
                 continue
             if pay.date > as_of:
-                statuses[k] = PaymentStatus(pay.row, (), ZERO, future=True)
+                statuses[k] = _status(pay.row, (), ZERO, True)
             elif pay.amount <= ZERO:  # nothing to place: a refund or a zero row stays as typed
-                statuses[k] = PaymentStatus(pay.row, (), pay.amount)
+                statuses[k] = _status(pay.row, (), pay.amount, False)
             else:
                 events.append((pay.date, _PAYMENT, pay.row, k))
         events.sort()
@@ -153,25 +166,26 @@ class _Run:
                     if named is None:
                         if pay.target not in self.plan_ids:  # a plan id is paid oldest first
                             self.problems.append(self._not_theirs(row, pay.target, customer_id))
-                    elif balance[named] > ZERO and not self._closed(named, day):
+                    elif balance[named] > ZERO and not (closed_from and self._closed(named, day)):
                         used = take(named, cash, day)
-                        allocations.append(Allocation(invoices[named].id, used))
+                        allocations.append(_allocation(invoices[named].id, used))
                         cash -= used
             while cash > ZERO:
                 # Events come in date order, so an invoice closed to this one is closed to
                 # every later one too: skipping it for good is safe.
-                while pos < end and (balance[queue[pos]] <= ZERO or self._closed(queue[pos], day)):
+                while pos < end and (balance[queue[pos]] <= ZERO or (
+                        closed_from and self._closed(queue[pos], day))):
                     pos += 1
                 if pos == end:
                     break
                 i = queue[pos]
                 used = take(i, cash, day)
-                allocations.append(Allocation(invoices[i].id, used))
+                allocations.append(_allocation(invoices[i].id, used))
                 cash -= used
             if not cash:
                 cash = ZERO  # share one zero rather than keep a million equal objects
             if kind == _PAYMENT:
-                statuses[k] = PaymentStatus(row, tuple(allocations), cash)
+                statuses[k] = _status(row, tuple(allocations), cash, False)
             elif cash:
                 balance[k] = -cash
             else:

@@ -14,7 +14,6 @@ from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
@@ -28,6 +27,7 @@ from num2words import CONVERTER_CLASSES, num2words
 
 from arsheets.core.calendar import add_business_days, edate, roll_forward
 from arsheets.errors import Problem, Where
+from arsheets.holiday_calendar import holiday_calendar
 from arsheets.letters.errors import LetterError, customer_where
 from arsheets.model import (
     AgingRow,
@@ -257,39 +257,6 @@ def amount_in_words(amount: Decimal, currency: str, locale: Locale | str) -> str
 
 
 # --- business days ----------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=32)
-def _holidays(country: str, region: str | None):
-    import holidays as holidays_lib
-
-    try:
-        return holidays_lib.country_holidays(country, subdiv=region or None)
-    except NotImplementedError:
-        if region:
-            try:
-                holidays_lib.country_holidays(country)
-            except NotImplementedError:
-                pass
-            else:
-                raise LetterError(Problem(
-                    Where("Settings"),
-                    f"Holiday Region {region!r} is not a region of {country}",
-                    "use the region's code, e.g. CA for California or ON for Ontario, or leave "
-                    "it blank for national holidays only")) from None
-        raise LetterError(Problem(
-            Where("Settings"), f"Holiday Country {country!r} is not a country with a holiday "
-            "calendar", "use a two-letter code such as US, GB, DE or FR, or leave it blank to "
-            "count only Monday to Friday")) from None
-
-
-def holiday_calendar(settings: Settings) -> Container[date]:
-    """The public holidays of the Settings' Holiday Country / Region (none when blank)."""
-    country = (settings.holiday_country or "").strip().upper()
-    if not country:
-        return frozenset()
-    region = (settings.holiday_region or "").strip() or None
-    return _holidays(country, region.upper() if region else None)
 
 
 def pay_by_date(as_of: date, business_days: int, holidays: Container[date] = ()) -> date:

@@ -351,7 +351,9 @@ def convert_to_pdf(paths: Sequence[str | os.PathLike], outdir: str | os.PathLike
 _ADDR = re.compile(
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# control characters, and the Unicode line breaks (NEL, LINE and PARAGRAPH SEPARATOR) that a mail
+# client may show as a new line
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _check_address(addr: str, who: str, where: Where) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree.ElementTree import Element
+from xml.parsers import expat
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
@@ -41,6 +42,8 @@ class Limits:
     small_part_bytes: int = 64 << 20  # parts parsed whole (workbook, styles, tables, rels)
     ratio: int = 400  # decompressed / compressed, for parts over ratio_floor
     ratio_floor: int = 1 << 20
+    parts: int = 100_000  # members in the zip (a real workbook has tens, or a few thousand)
+    prolog_bytes: int = 1 << 20  # how far into an XML part its root element must start
 
 
 LIMITS = Limits()
@@ -94,6 +97,44 @@ def _sniff(path: Path) -> ArsheetsError:
                        "arsheets reads .xlsx and .xlsm files")
 
 
+class _Root(Exception):
+    pass
+
+
+class _Doctype(Exception):
+    pass
+
+
+def _prolog_problem(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> str | None:
+    """What is wrong before an XML part's root element: a DOCTYPE, or no root element within
+    ``limit`` bytes. Expat reads the prolog, in any encoding; parts that are damaged or not XML
+    are left to whatever reads them."""
+    parser = expat.ParserCreate()
+
+    def doctype(*_: object) -> None:
+        raise _Doctype
+
+    def root(*_: object) -> None:
+        raise _Root
+
+    parser.StartDoctypeDeclHandler = doctype
+    parser.StartElementHandler = root
+    seen = 0
+    try:
+        with zf.open(info) as fh:
+            while data := fh.read(16 << 10):
+                parser.Parse(data, False)
+                seen += len(data)
+                if seen >= limit:
+                    return f"has no XML root element in its first {limit:,} bytes"
+    except _Doctype:
+        return "declares a DOCTYPE"
+    except (_Root, expat.ExpatError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError,
+            NotImplementedError):
+        pass
+    return None
+
+
 def resolve_target(source_part: str, target: str) -> str:
     """A relationship target, relative to its source part, as a part name without a leading '/'."""
     if target.startswith("/"):
@@ -134,6 +175,7 @@ class Package:
         pkg = cls(path, zf, limits)
         try:
             pkg._check_sizes()
+            pkg._check_prologs()
             pkg._load_workbook()
         except BaseException:
             zf.close()
@@ -155,6 +197,9 @@ class Package:
         return part in self.zip.NameToInfo
 
     def _check_sizes(self) -> None:
+        count = len(self.zip.infolist())
+        if count > self.limits.parts:
+            raise _file_error(self.path, f"has {count:,} parts; refusing it as a possible zip bomb")
         total = 0
         for info in self.zip.infolist():
             total += info.file_size
@@ -167,6 +212,17 @@ class Package:
         if total > self.limits.total_bytes:
             raise _file_error(self.path, f"would unpack to {total:,} bytes; refusing it as a "
                               "possible zip bomb")
+
+    def _check_prologs(self) -> None:
+        """Refuse a DOCTYPE in any XML part, read or not: arsheets never expands an entity, and
+        the parts it copies go on to Excel. Only the start of each part is read."""
+        for info in self.zip.infolist():
+            if info.filename.lower().endswith((".xml", ".rels", ".vml")) and info.file_size:
+                problem = _prolog_problem(self.zip, info, self.limits.prolog_bytes)
+                if problem:
+                    raise _file_error(self.path, f"part {info.filename} {problem}; refusing to "
+                                      "read it (XML entity tricks)",
+                                      "open it in Excel and save it again")
 
     def stream(self, part: str, chunk: int = 4 << 20) -> Iterator[bytes]:
         """Decompressed chunks of a part, stopping at the size limit whatever the header says."""

@@ -38,7 +38,7 @@ class ReadResult:
 
 
 def read_workbook(path: str | Path, *, progress: Progress | None = None) -> ReadResult:
-    """Read a .xlsx/.xlsm workbook. ``progress(sheet_name, rows_done)`` is called every 10,000
+    """Read a .xlsx/.xlsm workbook. ``progress("Reading <sheet>", rows_done)`` is called every 10,000
     rows of a sheet and once at its end."""
     with XlsxBook.open(path) as book:
         return read_book(book, progress=progress)

@@ -14,7 +14,6 @@ first.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import itertools
 import operator
 import re
@@ -26,6 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from babel import Locale, UnknownLocaleError
 
 from .. import model
+from ..model import fast_constructor
 from ..errors import Problem, Where, column_letter
 from ..money import CENT, parse_rate
 from .amounts import parse_money
@@ -202,6 +202,9 @@ class Converters:
 
 
 _WHOLE = re.compile(r"[+-]?\d+(?:\.0*)?")
+# Every whole-number column counts days or installments: a hundred years of days is past any
+# real value, and bounding it keeps date arithmetic from overflowing on a typo like 1e9.
+MOST_WHOLE = 36_500
 
 
 def to_int(value: Value, *, negative: bool = False, example: str = "30") -> int | None:
@@ -223,6 +226,8 @@ def to_int(value: Value, *, negative: bool = False, example: str = "30") -> int 
         raise special(value)
     if number < 0 and not negative:
         raise Bad(f"{shown(value)} cannot be negative")
+    if abs(number) > MOST_WHOLE:
+        raise Bad(f"{shown(value)} is too large", f"type a number up to {MOST_WHOLE:,}")
     return number
 
 
@@ -473,33 +478,6 @@ def find_layout(src: SheetSource, spec: schema.SheetSpec, aliases: Mapping[str, 
 
 # --- reading rows -------------------------------------------------------------------------------------
 
-def fast_constructor(cls: type) -> Callable:
-    """A positional constructor for a frozen, slotted dataclass that sets the slots directly.
-
-    A frozen dataclass's ``__init__`` goes through ``object.__setattr__`` once per field, which costs
-    more than half of building a record; this builds the same object in less than half the time. Any
-    class it cannot handle the same way (``__post_init__``, fields outside ``__init__``, no slots) gets
-    its own constructor back.
-    """
-    if not dataclasses.is_dataclass(cls) or hasattr(cls, "__post_init__") \
-            or "__slots__" not in cls.__dict__:
-        return cls
-    fields = dataclasses.fields(cls)
-    if any(not f.init for f in fields):
-        return cls
-    names = [f.name for f in fields]
-    namespace: dict[str, object] = {"_new": object.__new__, "_cls": cls}
-    for n in names:
-        namespace[f"_set_{n}"] = cls.__dict__[n].__set__
-    lines = [f"def make({', '.join('a_' + n for n in names)}):", "    o = _new(_cls)"]
-    lines += [f"    _set_{n}(o, a_{n})" for n in names]
-    lines.append("    return o")
-    exec("\n".join(lines), namespace)  # noqa: S102 - generated from the dataclass's own fields
-    make = namespace["make"]
-    make.__doc__ = f"{cls.__name__}({', '.join(names)}), all positional"  # type: ignore[union-attr]
-    return make  # type: ignore[return-value]
-
-
 def _totals_rows(table: TableInfo | None) -> range | None:
     """The rows of an Excel table's totals row(s), which hold sums, not data."""
     if table is None or not getattr(table, "totals_rows", 0):
@@ -683,7 +661,7 @@ class BookReader:
             last = row
             count += 1
             if progress is not None and count % PROGRESS_EVERY == 0:
-                progress(name, count)
+                progress(f"Reading {name}", count)
             if missing_required(vals):
                 for i, col, header, is_key in required:
                     if vals[i] is None and i not in failed:
@@ -708,7 +686,7 @@ class BookReader:
                 build(row, vals, collector, True)
                 problems[row] = bad
         if progress is not None:
-            progress(name, count)
+            progress(f"Reading {name}", count)
         self._merged(src, out, fields)
         if not ordered:
             data_rows.sort()  # rows out of order in the file (not valid, but seen)

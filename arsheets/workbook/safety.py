@@ -10,6 +10,9 @@
   :data:`KEEP_BACKUPS` per workbook. The backup is a hard link to the old file where the file system
   allows it (instant, and the old file is never touched again once replaced), else a copy.
 - :func:`restore` puts a backup back (keeping a backup of the file it replaces).
+- A run killed mid-write (power cut, ``kill -9``) can leave its temporary file
+  (``.~arsheets-NAME-xxxxxxxx.xlsx.tmp``) beside the workbook, which is itself intact; the next
+  successful write removes such files once they are an hour old (:func:`remove_stale_temps`).
 
 Operating-system errors become :class:`ArsheetsError` with a message a bookkeeper can act on.
 """
@@ -22,6 +25,7 @@ import re
 import shutil
 import stat
 import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -31,6 +35,7 @@ from ..errors import ArsheetsError, Problem, Where
 BACKUP_DIR = ".arsheets-backups"
 KEEP_BACKUPS = 10
 TEMP_PREFIX = ".~arsheets-"
+STALE_TEMP_SECONDS = 3600  # a temporary file untouched this long belongs to no running write
 
 
 def _error(path: Path, message: str, hint: str = "") -> ArsheetsError:
@@ -157,7 +162,7 @@ def make_backup(path: str | Path, keep: int = KEEP_BACKUPS, now: datetime | None
                 if target.exists():
                     n += 1
                     continue
-                shutil.copy2(path, target)
+                _copy_whole(path, target)
                 break
     except OSError as exc:
         raise os_error(exc, path, f"keeping a backup in {folder}") from None
@@ -169,7 +174,46 @@ def make_backup(path: str | Path, keep: int = KEEP_BACKUPS, now: datetime | None
     return target
 
 
+def _copy_whole(source: Path, target: Path) -> None:
+    """Copy under a side name first, so a copy cut short (a full disk) never passes for a backup."""
+    partial = target.with_name(f".{target.name}.part")
+    try:
+        shutil.copy2(source, partial)
+        os.replace(partial, target)
+    except BaseException:
+        try:
+            partial.unlink()
+        except OSError:
+            pass
+        raise
+
+
 # --- atomic replace -----------------------------------------------------------------------------
+
+def remove_stale_temps(path: str | Path, older_than: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Remove the temporary files of this workbook that a run killed mid-write left beside it.
+
+    Such a file is never read (the workbook itself is intact: it is only ever replaced whole).
+    One younger than ``older_than`` seconds may belong to a run still going, so it is left."""
+    path = Path(path)
+    pattern = re.compile(re.escape(TEMP_PREFIX + path.stem + "-") + r"[a-z0-9_]{8}"
+                         + re.escape(path.suffix + ".tmp"))
+    removed = []
+    now = time.time()
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        try:
+            if pattern.fullmatch(entry.name) and entry.is_file(follow_symlinks=False) \
+                    and now - entry.stat(follow_symlinks=False).st_mtime > older_than:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            pass  # a leftover we cannot remove is no reason to stop
+    return removed
+
 
 class AtomicFile:
     """A temporary file beside ``path`` that replaces it on :meth:`commit`, or vanishes.
@@ -219,6 +263,7 @@ class AtomicFile:
             raise os_error(exc, self.path, "replacing the workbook with the new one") from None
         self.committed = True
         _fsync_dir(self.path.parent)
+        remove_stale_temps(self.path)
         return saved
 
     def __exit__(self, *exc_info) -> None:

@@ -40,6 +40,9 @@ HEAD_LIMIT = 64 << 20  # bytes before <sheetData>: columns, views, ... never thi
 _NEVER = 1 << 62
 
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # XML 1.0 cannot hold them; Excel escapes them
+# anything text_body would change: characters it drops or escapes, and Excel's _xHHHH_ escapes
+_PLAIN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff&<>\r]|_x")
 _X_ESCAPE = re.compile("_x[0-9A-Fa-f]{4}_")
 _EPOCH_1900 = date(1899, 12, 30).toordinal()
 _EPOCH_1904 = date(1904, 1, 1).toordinal()
@@ -52,15 +55,24 @@ def _damaged(sheet: str, what: str) -> ArsheetsError:
                                  "open the workbook in Excel and save it again"))
 
 
-def text_body(value: str, p: bytes = b"") -> bytes:
-    """The ``<is>`` of an inline string: XML-escaped, forbidden characters dropped, Excel's
-    ``_xHHHH_`` escapes protected, carriage returns kept, edge spaces preserved."""
-    if _XML_BAD.search(value):
-        value = _XML_BAD.sub("", value)
-    if len(value) > MAX_TEXT:
-        value = value[:MAX_TEXT - 1] + "\u2026"
+def xstring(value: str) -> str:
+    """Text as Excel stores it (ST_Xstring): text that looks like one of its ``_xHHHH_`` escapes
+    protected, control characters written as those escapes (so a customer id with a stray BEL
+    reads back the same), lone surrogates dropped. Not yet XML-escaped."""
     if "_x" in value:
         value = _X_ESCAPE.sub(r"_x005F\g<0>", value)
+    if _XML_BAD.search(value):
+        value = _CONTROL.sub(lambda m: "_x%04X_" % ord(m.group()), value)
+        value = _XML_BAD.sub("", value)
+    return value
+
+
+def text_body(value: str, p: bytes = b"") -> bytes:
+    """The ``<is>`` of an inline string: cut to Excel's limit, as :func:`xstring`, XML-escaped,
+    carriage returns kept, edge spaces preserved."""
+    if len(value) > MAX_TEXT:
+        value = value[:MAX_TEXT - 1] + "\u2026"
+    value = xstring(value)
     if "&" in value:
         value = value.replace("&", "&amp;")
     if "<" in value:
@@ -140,6 +152,7 @@ class _Plan:
     kind: Kind
     col_style: int | None = None  # the <col> default
     above: int | None = None  # style of the nearest cell above (below the header row)
+    opener: bytes = b""  # '<c r="' and the letters, once the namespace prefix is known
     # cell style -> the bytes between the r attribute and the value, one dict per value kind
     mids: tuple[dict[int, bytes | None], ...] = field(default_factory=lambda: ({}, {}, {}, {}, {}))
 
@@ -265,7 +278,13 @@ class _TextCache(dict):
     def __missing__(self, value: str) -> str:
         if not value:
             raise _Unusual
-        body = text_body(value, self.patcher._rx.p).decode("utf-8")
+        if (len(value) <= MAX_TEXT and _PLAIN_TEXT.search(value) is None
+                and not value[0].isspace() and not value[-1].isspace()):
+            # nothing to drop, escape or preserve: what text_body gives, built as str
+            p = self.patcher._rx.p.decode()
+            body = f"<{p}is><{p}t>{value}</{p}t></{p}is>"
+        else:
+            body = text_body(value, self.patcher._rx.p).decode("utf-8")
         if len(self) > 50000:
             self.clear()
         self[value] = body
@@ -344,6 +363,7 @@ class SheetPatcher:
         self._renumber = False  # a row was created: later rows without r get one
         self._prev_row = 0
         self._next_row, self._job_kind = _NEVER, _NORMAL
+        self._next_rb: bytes | None = None  # the next job's row number as written in a tag
         self._job_plans: tuple[_Plan, ...] = ()
         self._job_values: Sequence[object] = ()
 
@@ -384,9 +404,10 @@ class SheetPatcher:
     def _advance(self) -> None:
         job = next(self._job_iter, None)
         if job is None:
-            self._next_row = _NEVER
+            self._next_row, self._next_rb = _NEVER, None
         else:
             self._next_row, self._job_kind, self._job_plans, self._job_values = job
+            self._next_rb = b"%d" % job[0]
 
     # --- cells ------------------------------------------------------------------------------
 
@@ -522,6 +543,10 @@ class SheetPatcher:
                 raise _damaged(self.sheet, "its worksheet part has no <sheetData>")
         p = m.group(1) or b""
         self._rx = rx = _Rx(p)
+        for plan in self._plans.values():
+            plan.opener = rx.c_open_r + plan.letters
+        self._row_match = _usual_row(p, self.owned[0].col, [o.letters for o in self.owned]) \
+            if self.owned else None
         self._head = buf[:m.start()]
         self._read_cols(self._head)
         self._job_iter = self._jobs()
@@ -611,21 +636,40 @@ class SheetPatcher:
         last = parts.pop()
         row_r, row_end = rx.row_open + b' r="', rx.row_end
         lr = len(row_r)
-        patch_fast, jobs = self._patch_fast, self._job_iter
+        patch_block, patch_fast, jobs = self._patch_block, self._patch_fast, self._job_iter
+        apply_block, usual = self._apply_block, self._row_match
+        owned, f_open = self.owned, rx.f_open
         simple = not self._observe_all
         for part in parts:
             # the usual row, patched: <row r="N" ...>cells (anything else: _part decides)
             if simple and part.startswith(row_r) and self._job_kind == _NORMAL:
                 q = part.find(b'"', lr)
-                if part[lr:q] == b"%d" % self._next_row and part[part.find(b">", q) - 1] != 47:
+                rb = part[lr:q]
+                if rb == self._next_rb and part[part.find(b">", q) - 1] != 47:
                     rnum = self._prev_row = self._next_row
-                    append(patch_fast(part, rnum))
+                    # One match finds the owned block as _patch_block would: the row's cells are
+                    # all <c r="..., the bookkeeper's before the owned ones, nothing after them,
+                    # the first owned cell (if any) is the first column's, and none has a formula.
+                    m = usual(part) if usual is not None and self._job_plans is owned else None
+                    done = None
+                    if m is not None:
+                        start = m.start(3)
+                        block = m.group(3)
+                        tag_end = m.end(2)
+                        if (b"customFormat" not in m.group(2)
+                                and (not block or (block.startswith(owned[0].opener + rb + b'"')
+                                                   and f_open not in block))):
+                            done = apply_block(part, rnum, tag_end, start, len(part))
+                    else:
+                        done = patch_block(part, rnum, rb)
+                    append(patch_fast(part, rnum, False) if done is None else done)
                     append(row_end)
                     job = next(jobs, None)
                     if job is None:
-                        self._next_row = _NEVER
+                        self._next_row, self._next_rb = _NEVER, None
                     else:
                         self._next_row, self._job_kind, self._job_plans, self._job_values = job
+                        self._next_rb = b"%d" % job[0]
                     continue
             self._part(part, True, out)
         if last:
@@ -750,13 +794,15 @@ class SheetPatcher:
             return self._cols[piece[:2]]
         return self._cols[piece[:3]]
 
-    def _patch_fast(self, row: bytes, rnum: int) -> bytes:
+    def _patch_fast(self, row: bytes, rnum: int, block: bool = True) -> bytes:
         """A row whose cells start ``<c r="``. Usually its owned cells form one block that a cached
         template rewrites at once; otherwise split it at ``<c r="`` and walk the pieces, rewriting
-        owned cells and keeping every other piece as it was."""
-        done = self._patch_block(row, rnum)
-        if done is not None:
-            return done
+        owned cells and keeping every other piece as it was. (``block`` False: the block path
+        was tried already.)"""
+        if block:
+            done = self._patch_block(row, rnum)
+            if done is not None:
+                return done
         rx = self._rx
         plans, values = self._job_plans, self._job_values
         C = rx.c_open_r
@@ -867,32 +913,38 @@ class SheetPatcher:
             out[0] = _widen_spans(pieces[0], created_max) + head[len(pieces[0]):]
         return b"".join(out)
 
-    def _patch_block(self, row: bytes, rnum: int) -> bytes | None:
+    def _patch_block(self, row: bytes, rnum: int, rb: bytes | None = None) -> bytes | None:
         """The owned cells of this row as one block, rewritten by a cached template; None when
-        the row is not of the usual shape (then the per-cell walk decides)."""
+        the row is not of the usual shape (then the per-cell walk decides). ``rb``: the row
+        number as the tag writes it, when the caller has it."""
         rx = self._rx
-        plans, values = self._job_plans, self._job_values
+        plans = self._job_plans
         C = rx.c_open_r
         lc = len(C)
-        col_of = self._col_of
-        first, last = plans[0].col, plans[-1].col
-        if row.find(b"customFormat", 0, row.find(b">")) >= 0:
+        tag_end = row.find(b">")
+        if row.find(b"customFormat", 0, tag_end) >= 0:
             return None
         # the block ends where the cells after the owned columns (the bookkeeper's own) start
-        end = len(row)
+        end = n = len(row)
         pos = row.rfind(C)
-        col = col_of(row[pos + lc:pos + lc + 4]) if pos >= 0 else 0
-        while pos >= 0 and col > last:
-            end = pos
-            pos = row.rfind(C, 0, pos)
-            col = col_of(row[pos + lc:pos + lc + 4]) if pos >= 0 else 0
-        if end == len(row) and pos >= 0 and not (row.endswith(rx.c_close)
-                                                 or row.endswith(b"/>")):
-            return None  # something after the last cell (whitespace, extLst) to keep
+        if pos >= 0:
+            col_of, last = self._col_of, plans[-1].col
+            col = col_of(row[pos + lc:pos + lc + 4])
+            while col > last:
+                end = pos
+                pos = row.rfind(C, 0, pos)
+                if pos < 0:
+                    col = 0
+                    break
+                col = col_of(row[pos + lc:pos + lc + 4])
+            if end == n and not (row.endswith(rx.c_close) or row.endswith(b"/>")):
+                return None  # something after the last cell (whitespace, extLst) to keep
+        else:
+            col = 0
         # ... and starts at the first owned cell, or where the first one would go
-        start = row.find(C + plans[0].letters + b'%d"' % rnum, 0, end)
+        start = row.find(plans[0].opener + (b"%d" % rnum if rb is None else rb) + b'"', 0, end)
         if start < 0:
-            if pos >= 0 and col >= first:
+            if pos >= 0 and col >= plans[0].col:
                 return None  # owned cells, but not the first: the per-cell walk
             start = end
             check = pos if pos >= 0 else 0  # from the last cell before the owned columns
@@ -904,6 +956,14 @@ class SheetPatcher:
             return None
         if start < end and row.find(rx.f_open, start, end) >= 0:
             return None  # formulas to account for: the per-cell walk does that
+        return self._apply_block(row, rnum, tag_end, start, end)
+
+    def _apply_block(self, row: bytes, rnum: int, tag_end: int, start: int, end: int
+                     ) -> bytes | None:
+        """``row`` with ``row[start:end]`` (its owned cells, none holding a formula) rewritten by
+        the cached template for their shape and the value types; None when there is none."""
+        rx = self._rx
+        plans, values = self._job_plans, self._job_values
         shape = tuple(rx.shape.findall(row, start, end)) if start < end else ()
         key = (shape, tuple(map(type, values)), self._above_version)
         template = self._templates.get(key, _MISSING)
@@ -940,11 +1000,12 @@ class SheetPatcher:
             if not self._block_first:
                 self._block_first = rnum
             self._block_last = rnum
-        head = row[:start]
-        if template.created_max and b"spans" in head:
-            gt = head.find(b">") + 1
-            head = _widen_spans(head[:gt], template.created_max) + head[gt:]
-        return head + block + row[end:]
+        if template.created_max:
+            tag = row[:tag_end + 1]
+            wide = _widen_spans(tag, template.created_max)
+            if wide is not tag:
+                return wide + row[tag_end + 1:start] + block + row[end:]
+        return row[:start] + block + row[end:]
 
     def _fold_templates(self) -> None:
         """Add the cells written by templates to the statistics."""
@@ -1107,6 +1168,41 @@ class SheetPatcher:
         return tag + b"".join(out)
 
 
+def _columns_below(col: int) -> bytes:
+    """A pattern matching the letters of every column before ``col`` (none when it is 1)."""
+    if col <= 1:
+        return b"(?!)"
+    last = column_letter(col - 1)
+    options = []
+    for width in range(1, len(last)):  # every shorter name
+        options.append(b"[A-Z]" * width)
+    # names as long as the last one, up to it: a common prefix, then one letter lower, then any
+    for k in range(len(last)):
+        head, letter = last[:k], last[k]
+        tail = len(last) - k - 1
+        if k == len(last) - 1:
+            options.append(head.encode() + b"[A-%s]" % letter.encode())
+        elif letter > "A":
+            options.append(head.encode() + b"[A-%s]" % chr(ord(letter) - 1).encode()
+                           + b"[A-Z]" * tail)
+    return b"(?:" + b"|".join(options) + b")"
+
+
+def _usual_row(p: bytes, first: int, owned: Sequence[bytes]) -> Callable[[bytes], re.Match | None]:
+    """``match(row)`` for a row as Excel writes it, in one go: ``<row r="N"...>``, then cells that
+    all start ``<c r="``: the bookkeeper's, of columns before the first owned one, then only owned
+    ones, to the end of the row. Groups: the row number, the rest of the tag, the owned cells."""
+    e = re.escape(p)
+
+    def cells(columns: bytes) -> bytes:
+        return (rb'(?:<' + e + rb'c r="' + columns + rb'[0-9]+"[^>/]*(?:/>|>[^<]*(?:<(?!/' + e
+                + rb'c>)[^<]*)*</' + e + rb'c>))*')
+
+    owned_columns = b"(?:" + b"|".join(re.escape(o) for o in owned) + b")"
+    return re.compile(rb'<' + e + rb'row r="([0-9]+)"([^>]*)>' + cells(_columns_below(first))
+                      + b"(" + cells(owned_columns) + rb')\Z', re.S).match
+
+
 def _row_style(tag: bytes) -> int | None:
     """The row's own style when it has one (customFormat), for cells created in it."""
     if b"customFormat" not in tag or not _ATTR_CUSTOM_FORMAT.search(tag):
@@ -1116,14 +1212,37 @@ def _row_style(tag: bytes) -> int | None:
 
 
 def _widen_spans(tag: bytes, col: int) -> bytes:
+    """The row tag with its ``spans`` hint reaching column ``col``."""
+    at = tag.find(b' spans="')  # as Excel writes it: the new value comes from a small cache
+    if at >= 0:
+        at += 8
+        end = tag.find(b'"', at)
+        if end >= 0:
+            old = tag[at:end]
+            key = (old, col)
+            spans = _SPANS.get(key)
+            if spans is None:
+                spans = _SPANS[key] = _wider(old, col)
+                if len(_SPANS) > 4096:
+                    _SPANS.clear()
+            return tag if spans is old else tag[:at] + spans + tag[end:]
     m = _ATTR_SPANS.search(tag)
     if m is None:
         return tag
-    numbers = [int(x) for x in re.findall(rb"[0-9]+", m.group(2))]
+    old = m.group(2)
+    spans = _wider(old, col)
+    return tag if spans is old else tag[:m.start(2)] + spans + tag[m.end(2):]
+
+
+def _wider(spans: bytes, col: int) -> bytes:
+    """A ``spans`` value widened to ``col`` (the same object when it already reaches it)."""
+    numbers = [int(x) for x in re.findall(rb"[0-9]+", spans)]
     if not numbers or max(numbers) >= col:
-        return tag
-    spans = b"%d:%d" % (min(numbers), col)
-    return tag[:m.start(2)] + spans + tag[m.end(2):]
+        return spans
+    return b"%d:%d" % (min(numbers), col)
+
+
+_SPANS: dict[tuple[bytes, int], bytes] = {}
 
 
 def _cell_rc(cell: str) -> tuple[int, int]:

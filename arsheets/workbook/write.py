@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import ArsheetsError, Problem, Where, column_letter
 from .ownedsheet import (CT_WORKSHEET, ChartSeries, OwnedParts, OwnedSheet, OwnedTable,
@@ -39,8 +40,9 @@ from .package import (NS_REL, REL_STYLES, REL_TABLE, REL_WORKSHEET, Package, Tab
                       rels_part)
 from .safety import AtomicFile, check_not_open, check_writable, list_backups, os_error, restore
 from .schema import Kind
+from .records import Progress
 from .scan import XlsxBook
-from .sheetpatch import SheetPatcher, format_ref, last_data_row, parse_ref
+from .sheetpatch import PatchStats, SheetPatcher, format_ref, last_data_row, parse_ref
 from .styles import Role, StyleBook, set_attr, tag_attrs, xml_attr
 from .zipcopy import (Payload, StreamDeflater, ZipFormatError, ZipSource, ZipWriter, deflate,
                       join_head, prefetch)
@@ -55,6 +57,9 @@ Value = None | str | Decimal | int | date | bool
 
 SHEET_LEVEL = 3  # zlib level for big sheet parts, on a thread (1: 15% bigger, 6: 2.3x slower)
 SMALL_LEVEL = 6  # for small XML parts
+# Inflated bytes per read of a patched sheet: chunks wait in the inflate and deflate queues, so
+# this sets the writer's transient memory (4 MB chunks cost about 40 MB, no time saved).
+STREAM_CHUNK = 1 << 20
 REL_CALC_CHAIN = NS_REL + "/calcChain"
 CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
 
@@ -95,8 +100,10 @@ def _problem(path: Path, message: str, hint: str = "", where: Where | None = Non
 
 
 def write_workbook(path: str | Path, patches: Sequence[SheetPatch],
-                   owned: Sequence[OwnedSheet] = (), *, backup: bool = True) -> WriteReport:
+                   owned: Sequence[OwnedSheet] = (), *, backup: bool = True,
+                   progress: Progress | None = None) -> WriteReport:
     """Write owned cells, appended rows and owned sheets into the workbook at ``path``, in place.
+    ``progress("Writing <sheet>", rows)`` is called as each patched sheet starts (0) and ends.
 
     Raises :class:`ArsheetsError` (and leaves the file untouched) when the workbook is open,
     read-only, damaged, or a change would break something the bookkeeper made."""
@@ -114,7 +121,8 @@ def write_workbook(path: str | Path, patches: Sequence[SheetPatch],
                 except ZipFormatError as exc:
                     raise _problem(path, f"is damaged: {exc}", "restore it from a backup, or "
                                    "open it in Excel and save it again") from None
-                report = _Writer(pkg, source, path, stack).run(patches, owned, out.file)
+                report = _Writer(pkg, source, path, stack, progress).run(patches, owned,
+                                                                         out.file)
             saved = out.commit(backup=backup)
     except OSError as exc:
         raise os_error(exc, path, "writing the workbook") from None
@@ -241,6 +249,24 @@ def grow_table(raw: bytes, ref: str, new_columns: Sequence[str] = ()) -> bytes:
 
 # --- the writer -----------------------------------------------------------------------------------
 
+@dataclass(eq=False)
+class _SheetJob:
+    """One sheet being patched: prepared (its tables and patcher), streamed into its spool, then
+    finished (its payload, the report, its tables grown)."""
+
+    patch: SheetPatch
+    name: str  # the sheet's actual name
+    part: str
+    tables: list[TableInfo]
+    last: int  # the last row with data, when rows are appended
+    appends: list[tuple[int, Mapping[int, Value]]]
+    patcher: SheetPatcher
+    spool: BinaryIO  # the deflated body
+    streamed: tuple[int, int, int] | None = None  # body CRC, size, compressed size
+    head: bytes = b""
+    stats: PatchStats | None = None
+
+
 @dataclass
 class _Report:
     cells_written: int = 0
@@ -252,8 +278,10 @@ class _Report:
 
 
 class _Writer:
-    def __init__(self, pkg: Package, source: ZipSource, path: Path, stack: ExitStack):
+    def __init__(self, pkg: Package, source: ZipSource, path: Path, stack: ExitStack,
+                 progress: Progress | None = None):
         self.pkg = pkg
+        self.progress = progress or (lambda what, rows: None)
         self.source = source
         self.path = path
         self.stack = stack
@@ -329,6 +357,12 @@ class _Writer:
                             "yourself where you want them", where)
 
     def patch_sheet(self, patch: SheetPatch) -> None:
+        job = self.prepare_patch(patch)
+        self.progress(f"Writing {job.name}", 0)
+        self.stream(job)
+        self.finish_patch(job)
+
+    def prepare_patch(self, patch: SheetPatch) -> _SheetJob:
         pkg = self.pkg
         info = pkg.sheet(patch.sheet)
         if info is None or not pkg.has(info.part):
@@ -345,30 +379,42 @@ class _Writer:
         patcher = SheetPatcher(name, patch.header_row, columns, patch.rows, appends,
                                styles=self.styles, date1904=pkg.date1904)
         spool = self.stack.enter_context(tempfile.TemporaryFile(dir=self.path.parent))
-        deflater = StreamDeflater(spool, SHEET_LEVEL)
-        source = prefetch(pkg.stream(info.part))  # inflating on one thread, deflating on another
+        return _SheetJob(patch, name, info.part, tables, last, appends, patcher, spool)
+
+    def stream(self, job: _SheetJob) -> None:
+        """Patch and deflate one sheet into its spool; inflating, patching and deflating each on a
+        thread of their own."""
+        deflater = StreamDeflater(job.spool, SHEET_LEVEL)
+        source = prefetch(self.pkg.stream(job.part, STREAM_CHUNK))
         try:
-            for chunk in patcher.body(source):
+            for chunk in job.patcher.body(source):
                 deflater.feed(chunk)
-            crc, size, csize = deflater.finish()
+            job.streamed = deflater.finish()
         except BaseException:
             deflater.abort()
             raise
         finally:
             source.close()
-        patcher.check_shared_formulas()
+        job.patcher.check_shared_formulas()
+        job.head = job.patcher.head()
+        job.stats = job.patcher.stats
+
+    def finish_patch(self, job: _SheetJob) -> None:
+        spool = job.spool
 
         def body() -> Iterable[bytes]:
             spool.seek(0)
             while data := spool.read(1 << 20):
                 yield data
 
-        self.payloads[info.part] = join_head(patcher.head(), crc, size, csize, body, SMALL_LEVEL)
-        st = patcher.stats
+        assert job.streamed is not None and job.stats is not None
+        self.payloads[job.part] = join_head(job.head, *job.streamed, body, SMALL_LEVEL)
+        st = job.stats
         self.report.cells_written += st.cells_written
-        self.report.rows_appended += len(appends)
-        self.report.formulas_replaced += [f"{name}!{cell}" for cell in st.formulas_replaced]
-        self.grow_tables(name, patch, tables, last, appends)
+        self.report.rows_appended += len(job.appends)
+        self.report.formulas_replaced += [f"{job.name}!{cell}" for cell in st.formulas_replaced]
+        self.grow_tables(job.name, job.patch, job.tables, job.last, job.appends)
+        self.progress(f"Writing {job.name}", max(st.last_row - job.patch.header_row, 0))
 
     def grow_tables(self, sheet: str, patch: SheetPatch, tables: list[TableInfo], last: int,
                     appends: list[tuple[int, Mapping[int, Value]]]) -> None:
