@@ -112,7 +112,7 @@ def child(op: str, path: str, *extra: str) -> int:
     return 0
 
 
-# --- the parent: one fresh process per operation, its workers' memory sampled -------------------------
+# --- the parent: one fresh process per operation, its workers' memory sampled -----------------
 
 def _descendants(pid: int) -> list[int]:
     found, todo = [], [pid]
@@ -142,16 +142,16 @@ def measure(op: str, path: Path, *extra: str) -> dict:
     private memory its child processes held at once (sampled every 20 ms; Linux only)."""
     proc = subprocess.Popen([sys.executable, __file__, "--child", op, str(path), *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    workers = 0
+    children = 0
     while proc.poll() is None:
         if sys.platform.startswith("linux"):
-            workers = max(workers, sum(_private_bytes(p) for p in _descendants(proc.pid)))
+            children = max(children, sum(_private_bytes(p) for p in _descendants(proc.pid)))
         time.sleep(0.02)
     stdout, stderr = proc.communicate()
     if proc.returncode != 0:
         sys.exit(f"{op} failed:\n{stdout}\n{stderr}")
     result = json.loads(stdout.strip().splitlines()[-1])
-    result["workers"] = workers
+    result["children_rss"] = children
     return result
 
 
@@ -164,7 +164,8 @@ def best(op: str, source: Path, work: Path, repeat: int, name: str, *extra: str)
         shutil.copyfile(source, target)
         runs.append(measure(op, target, *extra))
     out = min(runs, key=lambda r: r["seconds"])
-    return {**out, "rss": max(r["rss"] for r in runs), "workers": max(r["workers"] for r in runs),
+    return {**out, "rss": max(r["rss"] for r in runs),
+            "children_rss": max(r["children_rss"] for r in runs),
             "path": work / name}
 
 
@@ -189,7 +190,8 @@ def _phases(result: dict) -> str:
 
 def _mem(r: dict) -> str:
     text = f"{r['rss'] / MB:6.0f} MB"
-    return text + (f" +{r['workers'] / MB:.0f} workers" if r.get("workers") else "")
+    children = r.get("children_rss")
+    return text + (f" +{children / MB:.0f} workers" if children else "")
 
 
 def ok(flag: bool) -> str:
@@ -283,14 +285,16 @@ def main() -> int:
                   f">= 8x {ok(ratio >= 8)}")
         ratio = r["seconds"] / hk["calamine"]["seconds"]
         print(f"  100k: refresh / calamine read        {ratio:6.1f}x   <= 3x {ok(ratio <= 3)}")
-        peak = max(r["rss"] + r["workers"], hk["again"]["rss"] + hk["again"]["workers"]) / MB
+        peak = max(r["rss"] + r["children_rss"],
+                   hk["again"]["rss"] + hk["again"]["children_rss"]) / MB
         print(f"  100k: refresh peak memory            {peak:6.0f} MB  < 300 MB {ok(peak < 300)}")
     m = results.get(1_000_000)
     if m:
         r = m["refresh"]
         print(f"  1M:   refresh                        {r['seconds']:6.1f}s   < 40 s "
               f"{ok(r['seconds'] < 40)}")
-        peak = max(r["rss"] + r["workers"], m["again"]["rss"] + m["again"]["workers"]) / MB
+        peak = max(r["rss"] + r["children_rss"],
+                   m["again"]["rss"] + m["again"]["children_rss"]) / MB
         print(f"  1M:   refresh peak memory            {peak:6.0f} MB  < 1024 MB "
               f"{ok(peak < 1024)}")
         if hk:
