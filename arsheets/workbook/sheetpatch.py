@@ -545,8 +545,6 @@ class SheetPatcher:
         self._rx = rx = _Rx(p)
         for plan in self._plans.values():
             plan.opener = rx.c_open_r + plan.letters
-        self._row_match = _usual_row(p, self.owned[0].col, [o.letters for o in self.owned]) \
-            if self.owned else None
         self._head = buf[:m.start()]
         self._read_cols(self._head)
         self._job_iter = self._jobs()
@@ -637,8 +635,6 @@ class SheetPatcher:
         row_r, row_end = rx.row_open + b' r="', rx.row_end
         lr = len(row_r)
         patch_block, patch_fast, jobs = self._patch_block, self._patch_fast, self._job_iter
-        apply_block, usual = self._apply_block, self._row_match
-        owned, f_open = self.owned, rx.f_open
         simple = not self._observe_all
         for part in parts:
             # the usual row, patched: <row r="N" ...>cells (anything else: _part decides)
@@ -647,21 +643,7 @@ class SheetPatcher:
                 rb = part[lr:q]
                 if rb == self._next_rb and part[part.find(b">", q) - 1] != 47:
                     rnum = self._prev_row = self._next_row
-                    # One match finds the owned block as _patch_block would: the row's cells are
-                    # all <c r="..., the bookkeeper's before the owned ones, nothing after them,
-                    # the first owned cell (if any) is the first column's, and none has a formula.
-                    m = usual(part) if usual is not None and self._job_plans is owned else None
-                    done = None
-                    if m is not None:
-                        start = m.start(3)
-                        block = m.group(3)
-                        tag_end = m.end(2)
-                        if (b"customFormat" not in m.group(2)
-                                and (not block or (block.startswith(owned[0].opener + rb + b'"')
-                                                   and f_open not in block))):
-                            done = apply_block(part, rnum, tag_end, start, len(part))
-                    else:
-                        done = patch_block(part, rnum, rb)
+                    done = patch_block(part, rnum, rb)
                     append(patch_fast(part, rnum, False) if done is None else done)
                     append(row_end)
                     job = next(jobs, None)
@@ -1166,41 +1148,6 @@ class SheetPatcher:
         if created_max and b"spans" in tag:
             tag = _widen_spans(tag, created_max)
         return tag + b"".join(out)
-
-
-def _columns_below(col: int) -> bytes:
-    """A pattern matching the letters of every column before ``col`` (none when it is 1)."""
-    if col <= 1:
-        return b"(?!)"
-    last = column_letter(col - 1)
-    options = []
-    for width in range(1, len(last)):  # every shorter name
-        options.append(b"[A-Z]" * width)
-    # names as long as the last one, up to it: a common prefix, then one letter lower, then any
-    for k in range(len(last)):
-        head, letter = last[:k], last[k]
-        tail = len(last) - k - 1
-        if k == len(last) - 1:
-            options.append(head.encode() + b"[A-%s]" % letter.encode())
-        elif letter > "A":
-            options.append(head.encode() + b"[A-%s]" % chr(ord(letter) - 1).encode()
-                           + b"[A-Z]" * tail)
-    return b"(?:" + b"|".join(options) + b")"
-
-
-def _usual_row(p: bytes, first: int, owned: Sequence[bytes]) -> Callable[[bytes], re.Match | None]:
-    """``match(row)`` for a row as Excel writes it, in one go: ``<row r="N"...>``, then cells that
-    all start ``<c r="``: the bookkeeper's, of columns before the first owned one, then only owned
-    ones, to the end of the row. Groups: the row number, the rest of the tag, the owned cells."""
-    e = re.escape(p)
-
-    def cells(columns: bytes) -> bytes:
-        return (rb'(?:<' + e + rb'c r="' + columns + rb'[0-9]+"[^>/]*(?:/>|>[^<]*(?:<(?!/' + e
-                + rb'c>)[^<]*)*</' + e + rb'c>))*')
-
-    owned_columns = b"(?:" + b"|".join(re.escape(o) for o in owned) + b")"
-    return re.compile(rb'<' + e + rb'row r="([0-9]+)"([^>]*)>' + cells(_columns_below(first))
-                      + b"(" + cells(owned_columns) + rb')\Z', re.S).match
 
 
 def _row_style(tag: bytes) -> int | None:
