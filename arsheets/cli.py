@@ -324,9 +324,9 @@ def excel_setup(workbook: Path) -> None:
 
 def _add_commands() -> None:
     """Commands kept in modules of their own; they take the shared pieces from this one."""
-    from .commands import letters, plan
+    from .commands import letters, plan, restore
 
-    for module in (letters, plan):
+    for module in (letters, plan, restore):
         for command in module.commands():
             main.add_command(command)
 

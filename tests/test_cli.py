@@ -458,3 +458,40 @@ def test_paths_are_printed_as_they_are(tmp_path):
     assert f"Refreshed {path} as of" in out(result)
     (backup,) = list_backups(path)
     assert f"Backup of the previous file: {backup}" in out(result)
+
+
+# --- restore ------------------------------------------------------------------------------------
+
+def test_restore_lists_then_puts_back_the_newest_backup_and_keeps_the_replaced_file(workbook):
+    assert "No backups of" in out(run("restore", workbook, "--list"))
+    original = workbook.read_bytes()
+    assert run("refresh", workbook, "--as-of", AS_OF).exit_code == 0
+    refreshed = workbook.read_bytes()
+    (backup,) = list_backups(workbook)
+    listed = run("restore", workbook, "--list")
+    assert listed.exit_code == 0 and backup.name in out(listed)
+    assert workbook.read_bytes() == refreshed  # --list changes nothing
+
+    result = run("restore", workbook)
+    assert result.exit_code == 0, result.output
+    assert workbook.read_bytes() == original
+    kept = next(b for b in list_backups(workbook) if b != backup)
+    assert kept.read_bytes() == refreshed
+    assert f"Restored {workbook} from {backup.name}." in out(result)
+    assert f"arsheets restore {workbook} {kept.name}" in out(result)
+
+    # and undone, by the name it printed
+    assert run("restore", workbook, kept.name).exit_code == 0
+    assert workbook.read_bytes() == refreshed
+
+
+def test_restore_of_an_unknown_backup_or_an_open_workbook_changes_nothing(workbook):
+    run("refresh", workbook, "--as-of", AS_OF)
+    before = workbook.read_bytes()
+    result = run("restore", workbook, "nope.xlsx")
+    assert result.exit_code == 2
+    assert "the backup nope.xlsx does not exist" in err(result)
+    (workbook.parent / f"~${workbook.name}").write_bytes(b"\x05Alice" + b"\0" * 50)
+    result = run("restore", workbook)
+    assert result.exit_code == 2 and "Alice" in err(result)
+    assert workbook.read_bytes() == before

@@ -139,11 +139,11 @@ def test_a_backup_is_kept_and_can_be_restored(book):
     assert list_backups(book) == [report.backup_path]
     refreshed = book.read_bytes()
     assert refreshed != original
-    used = restore(book)
-    assert used == report.backup_path
+    done = restore(book)
+    assert done.backup == report.backup_path
     assert book.read_bytes() == original
     # the refreshed file was kept too, so the restore can be undone
-    assert any(b.read_bytes() == refreshed for b in list_backups(book))
+    assert done.kept is not None and done.kept.read_bytes() == refreshed
     with zipfile.ZipFile(book) as zf:
         assert zf.testzip() is None
 

@@ -26,6 +26,7 @@ import shutil
 import stat
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -295,22 +296,32 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def restore(path: str | Path, backup: str | Path | None = None) -> Path:
-    """Put a backup (default: the newest) back in place of the workbook; returns the backup used.
+@dataclass(frozen=True)
+class Restored:
+    backup: Path  # the backup put back
+    kept: Path | None  # the backup of the file it replaced (None: it was that backup already)
 
-    The file being replaced is itself backed up first, so a restore can be undone."""
+
+def restore(path: str | Path, backup: str | Path | None = None) -> Restored:
+    """Put a backup (default: the newest) back in place of the workbook.
+
+    ``backup`` is a path, or the name of a file in the workbook's backup folder. The file being
+    replaced is itself backed up first, so a restore can be undone."""
     path = Path(path)
     check_not_open(path)
+    folder = path.parent / BACKUP_DIR
     if backup is None:
         found = list_backups(path)
         if not found:
-            raise _error(path, "has no backups to restore",
-                         f"backups are kept in {path.parent / BACKUP_DIR}")
+            raise _error(path, "has no backups to restore", f"backups are kept in {folder}")
         chosen = found[0]
     else:
         chosen = Path(backup)
+        if not chosen.is_file() and chosen.parent == Path(".") and (folder / chosen).is_file():
+            chosen = folder / chosen
         if not chosen.is_file():
-            raise _error(path, f"the backup {chosen} does not exist")
+            raise _error(path, f"the backup {backup} does not exist",
+                         "arsheets restore WORKBOOK --list shows the backups kept")
     with AtomicFile(path) as out:
         try:
             with chosen.open("rb") as src:
@@ -318,8 +329,8 @@ def restore(path: str | Path, backup: str | Path | None = None) -> Path:
         except OSError as exc:
             raise os_error(exc, path, f"copying the backup {chosen.name}") from None
         # the current file is kept as a backup too, unless it is already the one we restore
-        out.commit(backup=path.exists() and not _same_file(path, chosen))
-    return chosen
+        kept = out.commit(backup=path.exists() and not _same_file(path, chosen))
+    return Restored(chosen, kept)
 
 
 def _same_file(a: Path, b: Path) -> bool:
