@@ -309,6 +309,28 @@ def invoice_table(doc) -> None:
     doc.add_paragraph("Total amount due: {{ totals.amount_due }}", style="Total Due")
 
 
+# On a statement: where each item stands, so a disputed or held invoice reads as such rather
+# than as one more overdue amount.
+ITEM_STATUS = ('{% if inv.status in ("Open", "Overdue") %}{% if inv.days_overdue %}'
+               '{{ inv.days_overdue }} day{{ "s" if inv.days_overdue != 1 }} overdue'
+               '{% else %}Not yet due{% endif %}{% else %}{{ inv.status }}{% endif %}')
+
+
+def statement_table(doc) -> None:
+    _table(
+        doc,
+        [0.8, 0.85, 0.85, 0.9, 0.85, 0.9, 0.75, 0.8],
+        {3, 4, 5, 7},
+        ["Invoice", "Date", "Due date", "Amount", "Paid", "Balance", "Status", "Late fee"],
+        "inv in invoices",
+        ["{{ inv.number }}", "{{ inv.date }}", "{{ inv.due_date }}", "{{ inv.amount }}",
+         "{{ inv.paid }}", "{{ inv.balance }}", ITEM_STATUS, "{{ inv.fee }}"],
+        ["Total", "", "", "{{ totals.amount }}", "{{ totals.paid }}", "{{ totals.balance }}", "",
+         "{{ totals.fee }}"],
+    )
+    doc.add_paragraph("Total amount due: {{ totals.amount_due }}", style="Total Due")
+
+
 def covered_invoice_table(doc) -> None:
     _table(
         doc,
@@ -459,7 +481,7 @@ def final_notice(doc) -> None:
 def statement(doc) -> None:
     add_text(doc, "Please find below a statement of the open items on your account as of "
              "{{ letter_date }}.")
-    invoice_table(doc)
+    statement_table(doc)
     aging_table(doc)
     conditional(doc, "has_fees", FEES_NOTE)
     add_text(doc, "We would be grateful for payment of the overdue items by **{{ pay_by }}**. If "

@@ -275,6 +275,9 @@ def test_statements_go_to_every_open_balance_and_leave_the_ladder_alone(workbook
     assert len(names) == 7 and all(n.endswith(" - statement.docx") for n in names)
     text = doc_text(folder_of(workbook) / "C-3 Disputing Co - statement.docx")
     assert "INV-3001" in text and "$900.00" in text  # a statement shows held invoices too
+    assert "| Disputed |" in text and "days overdue" not in text  # ... as what they are
+    text = doc_text(folder_of(workbook) / "C-1 Acme Supplies - statement.docx")
+    assert all(s in text for s in ("33 days overdue", "2 days overdue", "Not yet due")), text
     logged = activities(workbook)[len(ACTIVITIES):]
     assert {a.stage for a in logged} == {"Statement"}
     assert {a.type for a in logged} == {ActivityType.LETTER}
