@@ -491,6 +491,11 @@ def test_restore_of_an_unknown_backup_or_an_open_workbook_changes_nothing(workbo
     result = run("restore", workbook, "nope.xlsx")
     assert result.exit_code == 2
     assert "the backup nope.xlsx does not exist" in err(result)
+    # a bare name only finds this workbook's backups, not another's in the same folder
+    other = workbook.parent / BACKUP_DIR / "other.20240101-120000.xlsx"
+    other.write_bytes(b"someone else's workbook")
+    result = run("restore", workbook, other.name)
+    assert result.exit_code == 2 and f"the backup {other.name} does not exist" in err(result)
     (workbook.parent / f"~${workbook.name}").write_bytes(b"\x05Alice" + b"\0" * 50)
     result = run("restore", workbook)
     assert result.exit_code == 2 and "Alice" in err(result)

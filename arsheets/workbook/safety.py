@@ -305,8 +305,8 @@ class Restored:
 def restore(path: str | Path, backup: str | Path | None = None) -> Restored:
     """Put a backup (default: the newest) back in place of the workbook.
 
-    ``backup`` is a path, or the name of a file in the workbook's backup folder. The file being
-    replaced is itself backed up first, so a restore can be undone."""
+    ``backup`` is a path, or the name of one of this workbook's backups in its backup folder. The
+    file being replaced is itself backed up first, so a restore can be undone."""
     path = Path(path)
     check_not_open(path)
     folder = path.parent / BACKUP_DIR
@@ -317,8 +317,8 @@ def restore(path: str | Path, backup: str | Path | None = None) -> Restored:
         chosen = found[0]
     else:
         chosen = Path(backup)
-        if not chosen.is_file() and chosen.parent == Path(".") and (folder / chosen).is_file():
-            chosen = folder / chosen
+        if not chosen.is_file() and chosen.parent == Path("."):  # a name from the backup folder
+            chosen = next((b for b in list_backups(path) if b.name == chosen.name), chosen)
         if not chosen.is_file():
             raise _error(path, f"the backup {backup} does not exist",
                          "arsheets restore WORKBOOK --list shows the backups kept")
