@@ -128,19 +128,11 @@ def to_text(value: Value) -> str | None:
 
 
 def to_id(value: Value) -> str | None:
-    """Ids stay as typed ('001' stays '001'); numbers become whole numbers without '.0'."""
-    t = type(value)
-    if t is str:
-        return value.strip() or None  # type: ignore[union-attr]
-    if t is Decimal:
-        return plain_number(value)  # type: ignore[arg-type]
-    if t is date:
-        return value.isoformat()  # type: ignore[union-attr]
-    if t is bool:
+    """Ids stay as typed ('001' stays '001'); numbers become whole numbers without '.0'. As
+    :func:`to_text`, except that TRUE or FALSE is no id."""
+    if type(value) is bool:
         raise Bad(f"{shown(value)} is not an id", "type the id as text")
-    if value is None:
-        return None
-    raise special(value)
+    return to_text(value)
 
 
 class Converters:
