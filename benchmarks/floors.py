@@ -34,21 +34,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bigbook  # noqa: E402
-from refresh_bench import AS_OF  # noqa: E402
+from refresh_bench import AS_OF, proc_status  # noqa: E402
 
 MB = 1024 * 1024
 
 
 def rss() -> int:
-    """Resident memory now, in bytes (Linux); 0 where /proc is missing."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
+    """Resident memory now, in bytes (0 where /proc is missing: not Linux)."""
+    return proc_status("VmRSS") or 0
 
 
 def write_floor(path: Path, level: int) -> tuple[float, float, int]:

@@ -104,18 +104,26 @@ def _openpyxl(path: Path) -> dict:
 
 
 
+def proc_status(field: str) -> int | None:
+    """A memory figure of /proc/self/status (``VmRSS``, ``VmHWM``) in bytes; None off Linux."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
 def peak_rss() -> int:
     """This process's peak resident memory in bytes.
 
     On Linux ``ru_maxrss`` survives fork and exec, so a child would report at least its parent's
     size at the fork; ``VmHWM`` in /proc/self/status is the peak of this program alone."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
+    peak = proc_status("VmHWM")
+    if peak is not None:
+        return peak
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return maxrss if sys.platform == "darwin" else maxrss * 1024  # macOS: bytes; else KiB
 
